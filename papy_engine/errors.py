@@ -1,0 +1,111 @@
+"""Exceptions and placeholders of the engine.
+
+Every error the engine raises is a :class:`PapyError`.  Two of them double as
+*placeholders*: values that take the place of a result that could not be
+computed and flow downstream through the pipeline instead of stopping it.
+
+* :class:`WorkerError` -- a node function raised, or the process running it died.
+* :class:`PiperError` -- a piper-level failure, such as a timeout.
+
+Placeholders carry only plain strings and ints, so they pickle across
+processes and hosts even when the original exception object would not.
+"""
+from __future__ import annotations
+
+import traceback as _tb
+from typing import Any
+
+__all__ = [
+    "PapyError", "WorkerError", "PiperError", "DaggerError", "PlumberError",
+    "IMapError", "ScriptError", "is_placeholder",
+]
+
+
+class PapyError(Exception):
+    """Base class of every error raised by PaPy."""
+
+
+class _Placeholder(PapyError):
+    """Common behaviour of :class:`WorkerError` and :class:`PiperError`."""
+
+    _FIELDS = ("exc_type", "message", "traceback", "function", "piper", "index")
+
+    def __init__(self, message: str = "", *, exc_type: str | None = None,
+                 traceback: str = "", function: str | None = None,
+                 piper: str | None = None, index: int | None = None) -> None:
+        super().__init__(message)
+        self.exc_type = exc_type or type(self).__name__
+        self.message = str(message)
+        self.traceback = traceback
+        self.function = function
+        self.piper = piper
+        self.index = index
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, function: str | None = None,
+                       **fields: Any):
+        """Build a placeholder describing ``exc`` (type, message, traceback)."""
+        text = "".join(_tb.format_exception(type(exc), exc, exc.__traceback__))
+        return cls(str(exc), exc_type=type(exc).__name__, traceback=text,
+                   function=function, **fields)
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), tuple(getattr(self, f) for f in self._FIELDS)))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    __hash__ = PapyError.__hash__
+
+    def __str__(self) -> str:
+        where = []
+        if self.piper is not None:
+            where.append(f"piper {self.piper!r}")
+        if self.index is not None:
+            where.append(f"item {self.index}")
+        if self.function is not None:
+            where.append(f"function {self.function!r}")
+        loc = f" ({', '.join(where)})" if where else ""
+        return f"{self.exc_type}: {self.message}{loc}"
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(exc_type={self.exc_type!r}, message={self.message!r}, "
+                f"function={self.function!r}, piper={self.piper!r}, index={self.index!r})")
+
+
+def _rebuild(cls, values):
+    obj = cls.__new__(cls)
+    PapyError.__init__(obj, values[1])
+    for name, value in zip(cls._FIELDS, values):
+        setattr(obj, name, value)
+    return obj
+
+
+class WorkerError(_Placeholder):
+    """A node function raised (or its worker process died) for one item."""
+
+
+class PiperError(_Placeholder):
+    """A piper-level failure for one item, e.g. a result that came too late."""
+
+
+class DaggerError(PapyError):
+    """An invalid pipeline graph: a cycle, unbalanced pipes, unknown pipers."""
+
+
+class PlumberError(PapyError):
+    """Run control was used wrongly (wrong number of inputs, bad state)."""
+
+
+class IMapError(PapyError):
+    """An IMap was misconfigured or used in the wrong state."""
+
+
+class ScriptError(PapyError):
+    """A pipeline script could not be written or read (names file and line)."""
+
+
+def is_placeholder(obj: object) -> bool:
+    """Return True when ``obj`` is a :class:`WorkerError` or :class:`PiperError`."""
+    return isinstance(obj, _Placeholder)

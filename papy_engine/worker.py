@@ -1,0 +1,167 @@
+"""Worker: a composition of user functions evaluated on one inbox.
+
+A node function takes an *inbox* -- a tuple with one element per incoming pipe
+-- plus its own extra arguments, and returns one object.  A :class:`Worker`
+chains several such functions, ``(f, g, h)`` computing ``h((g((f(inbox),)),))``,
+and never raises: an exception becomes a :class:`~papy_engine.errors.WorkerError`
+placeholder that is returned instead of the result, and a Worker whose inbox
+holds a placeholder returns that placeholder untouched without calling anything.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import PapyError, WorkerError, _Placeholder
+
+__all__ = ["Worker", "imports", "func_name"]
+
+log = logging.getLogger(__name__)
+
+
+def func_name(func: Callable) -> str:
+    """A readable name for ``func`` (its ``__name__``, or its type's)."""
+    return getattr(func, "__name__", None) or type(func).__name__
+
+
+class Worker:
+    """Compose node functions and evaluate them on inboxes.
+
+    Args:
+        functions: a callable or a sequence of callables, applied in order.
+        args: with one callable its extra positional arguments (a tuple); with
+            a sequence, one tuple per function.
+        kwargs: like ``args``, with dicts of keyword arguments.
+        name: defaults to the function names joined by ``_``.
+
+    Raises:
+        PapyError: when a function is not callable or args/kwargs do not match.
+    """
+
+    def __init__(self, functions: Callable | Sequence[Callable], args=None, kwargs=None,
+                 name: str | None = None, debug: bool = False) -> None:
+        if isinstance(functions, Worker):
+            other = functions
+            functions, args = other.functions, other.args if args is None else args
+            kwargs = other.kwargs if kwargs is None else kwargs
+            name = name or other.name
+        single = callable(functions)
+        funcs = (functions,) if single else tuple(functions)
+        if not funcs:
+            raise PapyError("Worker needs at least one function (got an empty sequence)")
+        for f in funcs:
+            if not callable(f):
+                raise PapyError(f"Worker functions must be callable (got {f!r} that is a "
+                                f"{type(f).__name__})")
+        n = len(funcs)
+        self.functions: tuple[Callable, ...] = funcs
+        self.args: tuple[tuple, ...] = self._per_function(args, n, single, tuple, "args")
+        self.kwargs: tuple[dict, ...] = self._per_function(kwargs, n, single, dict, "kwargs")
+        self.name: str = name or "_".join(func_name(f) for f in funcs)
+        self.debug = debug
+        # Placeholders created by this Worker (not passed through); the chunk
+        # runner reads the difference to count and index new errors cheaply.
+        self.errors_created = 0
+
+    @staticmethod
+    def _per_function(value, n, single, kind, what):
+        if value is None:
+            return tuple(kind() for _ in range(n))
+        if single and n == 1 and isinstance(value, (tuple, list) if kind is tuple else dict):
+            return (kind(value),)
+        value = tuple(value)
+        if len(value) != n:
+            raise PapyError(f"Worker {what} must give one {kind.__name__} per function: "
+                            f"expected {n}, got {len(value)}")
+        out = []
+        for v in value:
+            v = kind() if v is None else v
+            if not isinstance(v, (tuple, list) if kind is tuple else dict):
+                raise PapyError(f"Worker {what} entries must be {kind.__name__}s "
+                                f"(got {v!r} that is a {type(v).__name__})")
+            out.append(kind(v))
+        return tuple(out)
+
+    def __call__(self, inbox: tuple) -> Any:
+        for item in inbox:
+            if isinstance(item, _Placeholder):
+                return item
+        funcs, args, kwargs = self.functions, self.args, self.kwargs
+        i = 0
+        try:
+            result = funcs[0](inbox, *args[0], **kwargs[0])
+            for i in range(1, len(funcs)):
+                result = funcs[i]((result,), *args[i], **kwargs[i])
+            return result
+        except Exception as exc:
+            if self.debug:
+                raise
+            self.errors_created += 1
+            return WorkerError.from_exception(exc, function=func_name(funcs[i]))
+
+    def __repr__(self) -> str:
+        return f"Worker({self.name!r})"
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["errors_created"] = 0
+        return state
+
+
+def imports(modules: Sequence[str]):
+    """Attach import statements to a function shipped by value to another host.
+
+    ``@imports(["re", "numpy as np", "os.path"])`` makes the named modules
+    available in the function's globals right before each call, wherever it
+    runs.  The list is kept as ``func.papy_imports`` for the script writer.
+    """
+    mods = [modules] if isinstance(modules, str) else list(modules)
+    for spec in mods:
+        if not isinstance(spec, str) or not spec.strip():
+            raise PapyError(f"imports() takes module names as strings (got {spec!r})")
+
+    def decorate(func):
+        func.papy_imports = mods
+        return _ImportingFunction(func, mods)
+    return decorate
+
+
+class _ImportingFunction:
+    """A function plus the imports it needs; importing happens at first call."""
+
+    def __init__(self, func, modules):
+        self.func, self.modules = func, list(modules)
+        self.__name__ = func_name(func)
+        self.__doc__ = getattr(func, "__doc__", None)
+        self.__module__ = getattr(func, "__module__", None)
+        self.__qualname__ = getattr(func, "__qualname__", self.__name__)
+        self.__wrapped__ = func
+        self.papy_imports = self.modules
+        self._done = False
+
+    def _import(self):
+        import importlib
+        g = getattr(self.func, "__globals__", None)
+        for spec in self.modules:
+            parts = spec.split(" as ")
+            modname = parts[0].strip()
+            mod = importlib.import_module(modname)
+            if len(parts) == 2:
+                alias = parts[1].strip()
+            else:
+                alias = modname.split(".")[0]
+                mod = importlib.import_module(alias)
+            if g is not None:
+                g[alias] = mod
+        self._done = True
+
+    def __call__(self, *args, **kwargs):
+        if not self._done:
+            self._import()
+        return self.func(*args, **kwargs)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_done"] = False
+        return state
