@@ -1,0 +1,200 @@
+"""The one module that talks to the engine while a pipeline runs.
+
+Data flow::
+
+    Tk thread: start(desc, namespace) --> runner thread: build, start, run, wait
+    engine threads: listener(event) --> events.put(event)          (never blocks)
+    runner thread: outcome            --> events.put({"type": "bridge", ...})
+    Tk thread, every 50 ms: poll() takes <= 50 events -> RunState; stats ~10x/s
+
+Blocking engine calls (``pause``/``stop`` wait for their state) run on short
+helper threads so the Tk loop never waits. No tkinter here: tests drive
+``poll()`` by hand with a fake Plumber.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .model.run_state import RunState
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+STATS_PERIOD = 0.1
+
+
+def default_builder(desc: Any, namespace: dict | None):
+    from papy_engine import script
+    return script.build(desc, namespace)
+
+
+class RunBridge:
+    """Runs one Plumber at a time off the Tk thread and feeds a :class:`RunState`."""
+
+    def __init__(self, run_state: RunState,
+                 builder: Callable[[Any, dict | None], Any] = default_builder) -> None:
+        self.run_state = run_state
+        self.builder = builder
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.plumber: Any = None
+        self.edges: list[tuple[str, str]] = []
+        self._thread: threading.Thread | None = None
+        self._helpers: list[threading.Thread] = []
+        self._proc: subprocess.Popen | None = None
+        self._last_stats = 0.0
+        self.on_plumber: Callable[[Any], None] | None = None
+
+    # -- called on the Tk thread -------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return (self._thread is not None and self._thread.is_alive()) or self.run_state.active
+
+    def start(self, desc: Any, datas: list | None, namespace: dict | None = None) -> None:
+        """Build and run ``desc`` with input iterables ``datas`` on a runner thread."""
+        if self.running:
+            raise RuntimeError("a pipeline is already running")
+        self.run_state.reset()
+        self.run_state.set_state("building")
+        self.edges = [tuple(e) for e in desc.edges]
+        self._thread = threading.Thread(target=self._run, args=(desc, datas, namespace),
+                                        name="papy-gui-run", daemon=True)
+        self._thread.start()
+
+    def _run(self, desc: Any, datas: list | None, namespace: dict | None) -> None:
+        put = self.events.put
+        try:
+            plumber = self.builder(desc, namespace)
+            plumber.add_listener(put)  # engine threads only enqueue
+            self.plumber = plumber
+            put({"type": "bridge", "plumber": True})
+            plumber.start(datas if datas is not None else [])
+            plumber.run()
+            plumber.wait()
+            put({"type": "bridge", "state": getattr(plumber, "state", "finished")})
+        except BaseException as exc:  # report every failure to the window
+            log.exception("the pipeline run failed")
+            put({"type": "bridge", "state": "failed",
+                 "message": f"{type(exc).__name__}: {exc}"})
+
+    def _call(self, name: str) -> None:
+        plumber = self.plumber
+        if plumber is None:
+            return
+
+        def call() -> None:
+            try:
+                getattr(plumber, name)()
+            except Exception as exc:
+                log.error("%s failed: %s", name, exc)
+                self.events.put({"type": "bridge", "message": f"{name} failed: {exc}"})
+
+        t = threading.Thread(target=call, name=f"papy-gui-{name}", daemon=True)
+        self._helpers.append(t)
+        t.start()
+
+    def pause(self) -> None:
+        self._call("pause")
+
+    def resume(self) -> None:
+        self._call("resume")
+
+    def stop(self) -> None:
+        if self.plumber is not None and self.run_state.active:
+            self.run_state.set_state("stopping")
+            self._call("stop")
+
+    def poll(self, limit: int = BATCH) -> int:
+        """Apply at most ``limit`` queued events and, ~10x/s, a stats snapshot.
+
+        Returns how many events are known to still wait (callers re-arm sooner).
+        """
+        n = 0
+        while n < limit:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            n += 1
+            self._handle(event)
+        now = time.monotonic()
+        if self.plumber is not None and now - self._last_stats >= STATS_PERIOD:
+            self._last_stats = now
+            self.refresh_stats()
+        return 0 if n < limit else 1
+
+    def refresh_stats(self) -> None:
+        try:
+            snapshot = self.plumber.stats
+        except Exception as exc:
+            log.debug("stats unavailable: %s", exc)
+            return
+        if isinstance(snapshot, dict):
+            self.run_state.update_stats(snapshot, self.edges)
+
+    def _handle(self, event: Any) -> None:
+        if not isinstance(event, dict):
+            return
+        if event.get("type") == "bridge":
+            if event.get("plumber") and self.on_plumber:
+                self.on_plumber(self.plumber)
+            if "line" in event:
+                log.info("%s", event["line"])
+            if event.get("state"):
+                if self.plumber is not None:
+                    self.refresh_stats()
+                self.run_state.set_state(event["state"], event.get("message", ""))
+            elif event.get("message"):
+                log.warning("%s", event["message"])
+            return
+        self.run_state.handle_event(event)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Join the runner and helper threads (used on close, after stop)."""
+        deadline = time.monotonic() + timeout
+        for t in [self._thread, *self._helpers]:
+            if t is not None:
+                t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t is not None and t.is_alive() for t in [self._thread, *self._helpers])
+
+    # -- headless run ---------------------------------------------------------------
+    def run_headless(self, path: str) -> None:
+        """``papy run PATH`` in a subprocess; its output lines go to the log."""
+        if self._proc is not None and self._proc.poll() is None:
+            raise RuntimeError("a headless run is already going")
+        cmd = [sys.executable, "-m", "papy_engine.cli", "run", path]
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True, bufsize=1)
+        proc = self._proc
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                self.events.put({"type": "bridge", "line": line.rstrip("\n")})
+            code = proc.wait()
+            self.events.put({"type": "bridge", "line": f"papy run exited with code {code}"})
+
+        t = threading.Thread(target=pump, name="papy-gui-headless", daemon=True)
+        self._helpers.append(t)
+        t.start()
+
+    def close(self) -> None:
+        """Stop a run and a headless process; safe to repeat."""
+        if self.plumber is not None and self.run_state.active:
+            try:
+                self.plumber.stop()
+            except Exception as exc:
+                log.warning("stop on close failed: %s", exc)
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self.wait_idle(10.0)

@@ -1,0 +1,167 @@
+"""Document <-> ``papy_engine.script.PipelineDescription`` (the one adapter).
+
+Opening a file is ``script.read(path)`` (static: it never runs the file's
+code) then :func:`from_description`; saving is :func:`to_description` then
+``script.render``. The conversion is faithful so that opening and saving an
+unedited file gives the same text: option dicts, argument text, node and
+edge order, and the LAYOUT dict (including keys we do not understand) are
+kept as read; only node positions are written back, in the shape they had.
+Until ``papy_engine.script`` exists, local stand-ins with the same fields
+are used.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import Document
+from .items import Func, Node, Resource
+
+log = logging.getLogger(__name__)
+
+#: LAYOUT key holding node positions when the editor writes a new file.
+POSITIONS_KEY = "nodes"
+
+
+@dataclass
+class _FuncRef:
+    name: str
+    module: str | None = None
+    qualname: str | None = None
+    source: str | None = None
+    imports: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _NodeDesc:
+    name: str
+    functions: list = field(default_factory=list)
+    args: list = field(default_factory=list)
+    kwargs: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class _ResourceDesc:
+    name: str
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class _PipelineDescription:
+    nodes: list = field(default_factory=list)
+    resources: list = field(default_factory=list)
+    edges: list = field(default_factory=list)
+    inputs_source: list | None = None
+    layout: dict = field(default_factory=dict)
+    preamble: str = ""
+
+
+def description_types() -> tuple[type, type, type, type]:
+    """``(FuncRef, NodeDesc, ResourceDesc, PipelineDescription)`` of the engine, or stand-ins."""
+    try:
+        from papy_engine import script
+        return script.FuncRef, script.NodeDesc, script.ResourceDesc, script.PipelineDescription
+    except (ImportError, AttributeError):
+        return _FuncRef, _NodeDesc, _ResourceDesc, _PipelineDescription
+
+
+def _positions(layout: dict) -> tuple[str | None, dict]:
+    for key in (POSITIONS_KEY, "positions", "pos"):
+        value = layout.get(key)
+        if isinstance(value, dict):
+            return key, value
+    return None, {}
+
+
+def _xy(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, dict) and "x" in value and "y" in value:
+        return float(value["x"]), float(value["y"])
+    if isinstance(value, (list, tuple)) and len(value) >= 2:
+        return float(value[0]), float(value[1])
+    return None
+
+
+def from_description(desc: Any) -> Document:
+    """A new, unmodified Document holding ``desc``; auto-layout if LAYOUT has no positions."""
+    doc = Document()
+    doc.layout = copy.deepcopy(dict(desc.layout or {}))
+    _, pos = _positions(doc.layout)
+    for nd in desc.nodes:
+        funcs = [Func(f.name, f.module, f.qualname, f.source, list(f.imports or []))
+                 for f in nd.functions]
+        node = Node(nd.name, funcs, copy.deepcopy(list(nd.args or [])),
+                    copy.deepcopy(list(nd.kwargs or [])), copy.deepcopy(dict(nd.options or {})))
+        xy = _xy(pos.get(nd.name))
+        if xy:
+            node.x, node.y = xy
+        doc.nodes[node.name] = node
+    for rd in desc.resources:
+        doc.resources[rd.name] = Resource(rd.name, copy.deepcopy(dict(rd.options or {})))
+    doc.edges = [tuple(e) for e in desc.edges]
+    doc.preamble = desc.preamble or ""
+    raw = desc.inputs_source
+    inputs = doc.input_nodes()
+    if raw is not None and len(raw) == len(inputs):
+        doc.inputs = dict(zip(inputs, raw))
+    else:
+        doc.inputs_raw = None if raw is None else list(raw)
+    if doc.nodes and not any(n in pos for n in doc.nodes):
+        from .graph import auto_layout
+        for n, (x, y) in auto_layout(list(doc.nodes), doc.edges).items():
+            doc.nodes[n].x, doc.nodes[n].y = x, y
+        doc.auto_positions = {n: (v.x, v.y) for n, v in doc.nodes.items()}
+    return doc
+
+
+def _num(v: float) -> float | int:
+    return int(v) if float(v).is_integer() else round(v, 1)
+
+
+def layout_of(doc: Document) -> dict:
+    """``doc.layout`` with current node positions, in the shape the file used."""
+    layout = copy.deepcopy(doc.layout)
+    auto = getattr(doc, "auto_positions", None)
+    if auto is not None and auto == {n: (v.x, v.y) for n, v in doc.nodes.items()}:
+        return layout  # untouched auto-layout: do not add LAYOUT positions to the file
+    key, old = _positions(layout)
+    key = key or POSITIONS_KEY
+    as_dict = any(isinstance(v, dict) for v in old.values())
+    new: dict = {}
+    for name in [n for n in old if n in doc.nodes] + [n for n in doc.nodes if n not in old]:
+        node = doc.nodes[name]
+        xy = (_num(node.x), _num(node.y))
+        prev = old.get(name)
+        if prev is not None and _xy(prev) == (float(xy[0]), float(xy[1])):
+            new[name] = prev  # unchanged: keep its exact form
+        else:
+            new[name] = {"x": xy[0], "y": xy[1]} if as_dict else [xy[0], xy[1]]
+    layout[key] = new
+    return layout
+
+
+def inputs_source_of(doc: Document) -> list[str] | None:
+    inputs = doc.input_nodes()
+    if not doc.inputs:
+        raw = getattr(doc, "inputs_raw", None)
+        return raw
+    return [doc.inputs.get(n, "None") for n in inputs]
+
+
+def to_description(doc: Document) -> Any:
+    """The script description of ``doc`` (engine types when available)."""
+    FuncRef, NodeDesc, ResourceDesc, PipelineDescription = description_types()
+    nodes = [NodeDesc(name=n.name,
+                      functions=[FuncRef(name=f.name, module=f.module, qualname=f.qualname,
+                                         source=f.source, imports=list(f.imports))
+                                 for f in n.functions],
+                      args=copy.deepcopy(n.args), kwargs=copy.deepcopy(n.kwargs),
+                      options=copy.deepcopy(n.options))
+             for n in doc.nodes.values()]
+    resources = [ResourceDesc(name=r.name, options=copy.deepcopy(r.options))
+                 for r in doc.resources.values()]
+    return PipelineDescription(nodes=nodes, resources=resources, edges=list(doc.edges),
+                               inputs_source=inputs_source_of(doc), layout=layout_of(doc),
+                               preamble=doc.preamble)

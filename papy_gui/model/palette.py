@@ -1,0 +1,174 @@
+"""Palette data: the node types the editor offers, behind one adapter.
+
+Sources, in order: ``papy_engine.plugin.discover()`` (plugins with metadata)
+and, when it is missing or fails, the built-in ``papy_engine.workers.core``
+functions. A "Python function" type is always offered: its source is edited
+inside the app. Nothing here imports tkinter.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .items import Func
+
+log = logging.getLogger(__name__)
+
+PYTHON_KEY = "python:function"
+PYTHON_TEMPLATE = '''def func(inbox):
+    """Describe what this node does."""
+    item = inbox[0]
+    return item
+'''
+_CORE = ("ipasser", "npasser", "spasser", "nzipper", "szipper", "njoiner", "sjoiner", "plugger")
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    default: str  # repr of the default, "" if required
+    type: str = "any"
+    doc: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """One palette entry."""
+
+    key: str
+    name: str
+    category: str
+    description: str = ""
+    module: str | None = None
+    qualname: str | None = None
+    params: tuple[ParamInfo, ...] = ()
+    inputs: int = 1
+    hints: dict = field(default_factory=dict, hash=False, compare=False)
+    icon: str = "plugin"
+
+    @property
+    def summary(self) -> str:
+        lines = self.description.strip().splitlines()
+        return lines[0] if lines else ""
+
+    def make_func(self) -> Func:
+        if self.key == PYTHON_KEY:
+            return Func("func", None, "func", PYTHON_TEMPLATE, [])
+        return Func(self.qualname or self.name, self.module, self.qualname or self.name)
+
+    def matches(self, text: str) -> bool:
+        text = text.strip().lower()
+        return not text or any(text in s.lower() for s in
+                               (self.name, self.category, self.summary, self.module or ""))
+
+
+def python_type() -> NodeType:
+    return NodeType(PYTHON_KEY, "Python function", "Python",
+                    "A function written in the editor: its source is saved in the script.",
+                    icon="plugin")
+
+
+def _from_spec(spec: Any) -> NodeType:
+    params = []
+    for p in getattr(spec, "params", ()):
+        required = bool(getattr(p, "required", False))
+        params.append(ParamInfo(p.name, "" if required else repr(p.default),
+                                str(getattr(p, "type", "any")), str(getattr(p, "doc", "")),
+                                required))
+    module, _, attr = spec.import_path.rpartition(".")
+    hints = {k: getattr(spec, k) for k in ("produce", "consume", "spawn")
+             if getattr(spec, k, 1) != 1}
+    return NodeType(spec.import_path, spec.name, spec.category, spec.description or "",
+                    module, attr, tuple(params), int(getattr(spec, "inputs", 1)), hints,
+                    str(getattr(spec, "icon", "plugin")))
+
+
+def _iter_specs(registry: Any):
+    for attr in ("nodes", "specs"):
+        value = getattr(registry, attr, None)
+        if value is not None:
+            registry = value
+            break
+    if isinstance(registry, dict):
+        registry = registry.values()
+    for item in registry:
+        if hasattr(item, "import_path"):
+            yield item
+
+
+def _core_types() -> list[NodeType]:
+    try:
+        core = importlib.import_module("papy_engine.workers.core")
+    except ImportError:
+        core = None
+    types = []
+    for name in _CORE:
+        func = getattr(core, name, None)
+        params: list[ParamInfo] = []
+        doc = ""
+        if func is not None:
+            doc = inspect.getdoc(func) or ""
+            for p in list(inspect.signature(func).parameters.values())[1:]:
+                req = p.default is inspect.Parameter.empty
+                params.append(ParamInfo(p.name, "" if req else repr(p.default), "any", "", req))
+        types.append(NodeType(f"papy_engine.workers.core.{name}", name, "core", doc,
+                              "papy_engine.workers.core", name, tuple(params), icon="flow"))
+    return types
+
+
+class Palette:
+    """The node types, grouped by category, with the failures of discovery."""
+
+    def __init__(self, types: list[NodeType], failures: list[str] | None = None) -> None:
+        self.types = types
+        self.failures = failures or []
+        self._by_key = {t.key: t for t in types}
+
+    @classmethod
+    def load(cls) -> "Palette":
+        failures: list[str] = []
+        types: list[NodeType] = []
+        try:
+            from papy_engine.plugin import discover
+            registry = discover()
+            types = [_from_spec(s) for s in _iter_specs(registry)]
+            failures = [str(f) for f in getattr(registry, "failures", [])]
+        except Exception as exc:  # the palette must open even if plugins are broken
+            log.warning("plugin discovery failed, offering built-in nodes only: %s", exc)
+            failures.append(f"plugin discovery: {exc}")
+        keys = {t.key for t in types}
+        types += [t for t in _core_types() if t.key not in keys]
+        return cls([python_type()] + types, failures)
+
+    def get(self, key: str) -> NodeType | None:
+        return self._by_key.get(key)
+
+    def find_for(self, func: Func) -> NodeType | None:
+        """The palette type a node function came from (for parameter metadata)."""
+        if func.module:
+            return self._by_key.get(f"{func.module}.{func.qualname or func.name}")
+        return None
+
+    def categories(self, text: str = "") -> dict[str, list[NodeType]]:
+        """``{category: [types matching text]}``, categories and names sorted (Python first)."""
+        groups: dict[str, list[NodeType]] = {}
+        for t in self.types:
+            if t.matches(text):
+                groups.setdefault(t.category, []).append(t)
+        order = sorted(groups, key=lambda c: (c != "Python", c.lower()))
+        return {c: sorted(groups[c], key=lambda t: t.name.lower()) for c in order}
+
+    def search(self, text: str) -> list[NodeType]:
+        return [t for ts in self.categories(text).values() for t in ts]
+
+
+def add_from_type(doc, ntype: NodeType, x: float, y: float) -> str:
+    """Create a node of ``ntype`` in ``doc`` at (x, y); returns its name."""
+    options = {k: v for k, v in ntype.hints.items() if k in ("produce", "consume", "spawn")}
+    return doc.add_node(ntype.make_func(), name=doc.unique_name(ntype.name if ntype.key != PYTHON_KEY
+                                                                else "func"),
+                        x=x, y=y, options=options)

@@ -1,0 +1,221 @@
+"""The document's state, its reversible primitive operations, and observers.
+
+Every change goes through a primitive ``_op_*`` method that mutates one thing,
+notifies observers and returns its inverse as ``(op_name, args)``. An edit
+(a user gesture) runs primitives inside ``_edit(label)``: they are recorded
+as one undo command, and rolled back if a later step fails, so an edit is
+all-or-nothing. Undo applies the inverses in reverse; redo replays the ops.
+
+Data flow: view gesture -> Document edit (validates) -> primitives ->
+observers (canvas, property panel, title, autosave) on the same thread.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+from .items import Node, Resource
+from .undo import Command, UndoStack
+
+log = logging.getLogger(__name__)
+
+Observer = Callable[[str, dict], None]
+_MISSING = object()
+
+
+class Store:
+    """State and primitives; :class:`~papy_gui.model.document.Document` adds the edits."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[tuple[str, str]] = []
+        self.resources: dict[str, Resource] = {}
+        self.inputs: dict[str, str] = {}
+        self.preamble: str = ""
+        self.layout: dict[str, Any] = {}
+        # set by convert.from_description: INPUTS text that did not map one
+        # per input node, and positions made by auto-layout (not in the file)
+        self.inputs_raw: list[str] | None = None
+        self.auto_positions: dict[str, tuple[float, float]] | None = None
+        self.path: str | None = None
+        self.selection: list[str] = []
+        self.selected_resource: str | None = None
+        self.undo_stack = UndoStack()
+        self._observers: list[Observer] = []
+        self._tx: list | None = None
+
+    # -- observers --------------------------------------------------------
+    def subscribe(self, fn: Observer) -> None:
+        """``fn(event, data)`` is called after every change (on the caller's thread)."""
+        self._observers.append(fn)
+
+    def unsubscribe(self, fn: Observer) -> None:
+        if fn in self._observers:
+            self._observers.remove(fn)
+
+    def _emit(self, event: str, **data: Any) -> None:
+        for fn in list(self._observers):
+            try:
+                fn(event, data)
+            except Exception:  # an observer bug must not corrupt an edit
+                log.exception("document observer %r failed on %s", fn, event)
+
+    # -- transactions -----------------------------------------------------
+    @contextmanager
+    def _edit(self, label: str):
+        if self._tx is not None:  # nested edits join the outer command
+            yield
+            return
+        self._tx = []
+        try:
+            yield
+        except BaseException:
+            done, self._tx = self._tx, None
+            for _do, undo in reversed(done):
+                self._run(undo)
+            raise
+        done, self._tx = self._tx, None
+        if done:
+            self.undo_stack.push(Command(label, done))
+            self._emit("changed", label=label)
+
+    def _apply(self, op: str, *args: Any) -> Any:
+        """Run a primitive inside the current edit and record it."""
+        assert self._tx is not None, "primitives run inside _edit()"
+        inverse = getattr(self, op)(*args)
+        self._tx.append(((op, args), inverse))
+
+    def _run(self, op: tuple[str, tuple]) -> Any:
+        name, args = op
+        return getattr(self, name)(*args)
+
+    def undo(self) -> str | None:
+        """Revert the last edit; returns its label (None if there was nothing)."""
+        cmd = self.undo_stack.pop_undo()
+        if cmd is None:
+            return None
+        for _do, undo in reversed(cmd.ops):
+            self._run(undo)
+        self._emit("changed", label=f"undo {cmd.label}")
+        return cmd.label
+
+    def redo(self) -> str | None:
+        cmd = self.undo_stack.pop_redo()
+        if cmd is None:
+            return None
+        for do, _undo in cmd.ops:
+            self._run(do)
+        self._emit("changed", label=f"redo {cmd.label}")
+        return cmd.label
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.is_clean()
+
+    def mark_saved(self) -> None:
+        self.undo_stack.set_clean()
+        self._emit("changed", label="saved")
+
+    # -- primitives (each returns its inverse) ----------------------------
+    def _op_add_node(self, node: Node, index: int) -> tuple:
+        node = node.copy()
+        items = list(self.nodes.items())
+        items.insert(index, (node.name, node))
+        self.nodes = dict(items)
+        self._emit("node_added", name=node.name)
+        return ("_op_remove_node", (node.name,))
+
+    def _op_remove_node(self, name: str) -> tuple:
+        index = list(self.nodes).index(name)
+        node = self.nodes.pop(name)
+        if name in self.selection:
+            self.selection.remove(name)
+            self._emit("selection_changed")
+        self._emit("node_removed", name=name)
+        return ("_op_add_node", (node.copy(), index))
+
+    def _op_add_edge(self, edge: tuple[str, str], index: int) -> tuple:
+        self.edges.insert(index, tuple(edge))
+        self._emit("edge_added", edge=tuple(edge))
+        return ("_op_remove_edge", (tuple(edge),))
+
+    def _op_remove_edge(self, edge: tuple[str, str]) -> tuple:
+        index = self.edges.index(tuple(edge))
+        del self.edges[index]
+        self._emit("edge_removed", edge=tuple(edge))
+        return ("_op_add_edge", (tuple(edge), index))
+
+    def _op_set_node_attr(self, name: str, attr: str, value: Any) -> tuple:
+        node = self.nodes[name]
+        old = copy.deepcopy(getattr(node, attr))
+        setattr(node, attr, copy.deepcopy(value))
+        self._emit("node_changed", name=name, attr=attr)
+        return ("_op_set_node_attr", (name, attr, old))
+
+    def _op_set_option(self, name: str, key: str, value: Any) -> tuple:
+        opts = self.nodes[name].options
+        old = opts.get(key, _MISSING)
+        if value is _MISSING:
+            opts.pop(key, None)
+        else:
+            opts[key] = value
+        self._emit("node_changed", name=name, attr=key)
+        return ("_op_set_option", (name, key, old))
+
+    def _op_move(self, name: str, x: float, y: float) -> tuple:
+        node = self.nodes[name]
+        old = (node.x, node.y)
+        node.x, node.y = x, y
+        self._emit("node_moved", name=name)
+        return ("_op_move", (name, *old))
+
+    def _op_rename(self, old: str, new: str) -> tuple:
+        self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
+        self.nodes[new].name = new
+        self.edges = [tuple(new if n == old else n for n in e) for e in self.edges]
+        self.inputs = {(new if k == old else k): v for k, v in self.inputs.items()}
+        self.selection = [new if n == old else n for n in self.selection]
+        self._emit("node_renamed", old=old, new=new)
+        return ("_op_rename", (new, old))
+
+    def _op_add_resource(self, res: Resource, index: int) -> tuple:
+        items = list(self.resources.items())
+        items.insert(index, (res.name, res.copy()))
+        self.resources = dict(items)
+        self._emit("resources_changed", name=res.name)
+        return ("_op_remove_resource", (res.name,))
+
+    def _op_remove_resource(self, name: str) -> tuple:
+        index = list(self.resources).index(name)
+        res = self.resources.pop(name)
+        if self.selected_resource == name:
+            self.selected_resource = None
+        self._emit("resources_changed", name=name)
+        return ("_op_add_resource", (res, index))
+
+    def _op_set_resource_option(self, name: str, key: str, value: Any) -> tuple:
+        opts = self.resources[name].options
+        old = opts.get(key, _MISSING)
+        if value is _MISSING:
+            opts.pop(key, None)
+        else:
+            opts[key] = value
+        self._emit("resources_changed", name=name)
+        return ("_op_set_resource_option", (name, key, old))
+
+    def _op_set_input(self, name: str, expr: str | None) -> tuple:
+        old = self.inputs.get(name)
+        if expr is None:
+            self.inputs.pop(name, None)
+        else:
+            self.inputs[name] = expr
+        self._emit("inputs_changed", name=name)
+        return ("_op_set_input", (name, old))
+
+    def _op_set_preamble(self, text: str) -> tuple:
+        old, self.preamble = self.preamble, text
+        self._emit("preamble_changed")
+        return ("_op_set_preamble", (old,))
