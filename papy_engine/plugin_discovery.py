@@ -69,6 +69,9 @@ class PluginFailure:
     reason: str
     details: str = ""  # the formatted traceback, when there is one
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source}: {self.location}): {self.reason}"
+
 
 class Registry:
     """The nodes found by :func:`discover` (read-only).
@@ -206,10 +209,23 @@ class _Collector:
 
 
 def _import(name: str, reload: bool) -> ModuleType:
-    module = sys.modules.get(name)
-    if module is not None and reload:
-        return importlib.reload(module)
-    return importlib.import_module(name)
+    """Import ``name``; with ``reload``, import it afresh from its source.
+
+    A fresh import (rather than ``importlib.reload``) drops nodes that were
+    renamed or deleted.  If it fails, the old modules are put back so that
+    functions already in a pipeline still pickle by reference.
+    """
+    if not reload or name not in sys.modules:
+        return importlib.import_module(name)
+    old = {m: sys.modules.pop(m) for m in list(sys.modules)
+           if m == name or m.startswith(name + ".")}
+    try:
+        return importlib.import_module(name)
+    except BaseException:
+        for m in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[m]
+        sys.modules.update(old)
+        raise
 
 
 # -- the three sources ----------------------------------------------------------

@@ -1,0 +1,224 @@
+"""Batch streams between pipers: input gates, fan-out, fan-in and regrouping.
+
+Every pipe carries an iterator of *batches* (lists of items) so that moving
+an item costs a share of one Python operation, not several.  The pieces:
+
+* :class:`Gate` -- wraps the user's input iterables; pausing closes it (no new
+  item is pulled) and stopping ends every input, which then drains the graph.
+* :class:`Broadcast` -- one upstream stream read by several downstream pipers,
+  thread-safe (each consumer may be a different feeder thread) and bounded.
+* :func:`inboxes` -- zips the upstream streams of a piper into batches of
+  inboxes, grouping ``consume`` items per pipe into one list.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+from .errors import PiperError, _Placeholder
+
+log = logging.getLogger(__name__)
+
+
+class Gate:
+    """Admission control for every input of one run."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.open = False      # closed until run(); pause() closes it again
+        self.stopped = False
+        self.pulling = 0       # threads inside an input iterable right now
+        self.pulled: dict[str, int] = {}
+
+    def set(self, *, open: bool | None = None, stopped: bool | None = None) -> None:
+        with self._cond:
+            if open is not None:
+                self.open = open
+            if stopped is not None:
+                self.stopped = stopped
+            self._cond.notify_all()
+
+    def quiet(self) -> bool:
+        with self._cond:
+            return self.pulling == 0
+
+    def batches(self, name: str, iterable: Iterable, size: int) -> Iterator[list]:
+        """``iterable`` in lists of up to ``size`` items, honouring pause/stop."""
+        it = iter(iterable)
+        self.pulled.setdefault(name, 0)
+        while True:
+            with self._cond:
+                while not self.open and not self.stopped:
+                    self._cond.wait()
+                if self.stopped:
+                    return
+                self.pulling += 1
+            try:
+                batch = list(itertools.islice(it, size))
+            finally:
+                with self._cond:
+                    self.pulling -= 1
+                    self._cond.notify_all()
+            if not batch:
+                return
+            self.pulled[name] += len(batch)
+            yield batch
+
+
+class Broadcast:
+    """Hand every batch of ``source`` to ``n`` consumers.
+
+    A consumer that is ``limit`` items ahead of the slowest one waits; since
+    balanced graphs move items along every branch at the same rate, the wait
+    is short.  If nothing moves for a second the limit is relaxed with a
+    warning rather than risking a deadlock.
+    """
+
+    def __init__(self, source: Iterator[list], n: int, limit: int, name: str) -> None:
+        self._source, self._limit, self._name = source, limit, name
+        self._queues: list[deque] = [deque() for _ in range(n)]
+        self._sizes = [0] * n
+        self._cond = threading.Condition()
+        self._pulling = False
+        self._done = False
+        self._error: BaseException | None = None
+
+    def consumer(self, i: int) -> Iterator[list]:
+        q = self._queues[i]
+        while True:
+            with self._cond:
+                stalled = 0
+                while True:
+                    if q:
+                        batch = q.popleft()
+                        self._sizes[i] -= len(batch)
+                        self._cond.notify_all()
+                        break
+                    if self._done:
+                        if self._error is not None:
+                            raise self._error
+                        return
+                    if not self._pulling and (max(self._sizes) < self._limit or stalled):
+                        self._pulling = True
+                        batch = None
+                        break
+                    if not self._cond.wait(1.0) and not self._pulling:
+                        stalled += 1
+                        log.warning("fan-out of %s: one branch is %d items behind; "
+                                    "relaxing the buffer limit", self._name, max(self._sizes))
+            if batch is not None:
+                yield batch
+                continue
+            try:
+                got = next(self._source)
+            except StopIteration:
+                got = None
+            except BaseException as exc:
+                got = None
+                self._error = exc
+            with self._cond:
+                self._pulling = False
+                if got is None:
+                    self._done = True
+                else:
+                    for j, other in enumerate(self._queues):
+                        other.append(got)
+                        self._sizes[j] += len(got)
+                self._cond.notify_all()
+
+
+class _Reader:
+    """Takes exactly ``n`` items at a time from a batch stream."""
+
+    def __init__(self, stream: Iterator[list]) -> None:
+        self._stream = stream
+        self._buf: list = []
+        self._pos = 0
+        self.ended = False
+
+    def take(self, n: int | None) -> list:
+        """``n`` items (fewer at the end); ``None``: whatever the next batch holds."""
+        if n is None:
+            if self._pos < len(self._buf):
+                out = self._buf[self._pos:]
+                self._buf, self._pos = [], 0
+                return out
+            return next(self._stream, [])
+        out: list = []
+        while len(out) < n:
+            if self._pos >= len(self._buf):
+                nxt = next(self._stream, None)
+                if nxt is None:
+                    self.ended = True
+                    break
+                self._buf, self._pos = nxt, 0
+                continue
+            want = n - len(out)
+            chunk = self._buf[self._pos:self._pos + want]
+            self._pos += len(chunk)
+            out.extend(chunk)
+        return out
+
+
+def _group(items: list, consume: int) -> list:
+    """Group items by ``consume``; a group holding a placeholder becomes it."""
+    groups = []
+    for i in range(0, len(items), consume):
+        g = items[i:i + consume]
+        for x in g:
+            if isinstance(x, _Placeholder):
+                g = x
+                break
+        groups.append(g)
+    return groups
+
+
+def boxed(streams: list, consume: int) -> bool:
+    """True when inboxes are 1-tuples of the items: workers then box them."""
+    return len(streams) == 1 and consume == 1
+
+
+def inboxes(streams: list[Iterator[list]], consume: int, max_batch: int,
+            names: list[str], piper: str) -> Iterator[list]:
+    """Batches of inboxes (tuples, one element per upstream stream).
+
+    In the common single-input case (see :func:`boxed`) the batches are the
+    items themselves, re-cut to at most ``max_batch``; making the 1-tuples is
+    left to the worker, which saves building and pickling them here.
+    """
+    if boxed(streams, consume):
+        for batch in streams[0]:
+            if len(batch) <= max_batch:
+                yield batch
+            else:
+                for i in range(0, len(batch), max_batch):
+                    yield batch[i:i + max_batch]
+        return
+    readers = [_Reader(s) for s in streams]
+    step = max(consume, (max_batch // consume) * consume)
+    while True:
+        first = readers[0].take(None)
+        if len(first) % consume:
+            first = first + readers[0].take(consume - len(first) % consume)
+        if len(first) > step:
+            readers[0]._buf, readers[0]._pos = first[step:], 0  # keep the rest
+            first = first[:step]
+        if first:
+            n = len(first)
+            cols = [first] + [r.take(n) for r in readers[1:]]
+        else:  # the first input ended: anything left on the others?
+            cols = [first] + [r.take(step) for r in readers[1:]]
+            n = max(len(c) for c in cols)
+            if n == 0:
+                return
+        groups = []
+        for k, col in enumerate(cols):
+            if len(col) < n:  # an input ran out early: say so, item by item
+                missing = PiperError(f"input pipe from {names[k]!r} ended before the others",
+                                     exc_type="MissingInput", piper=piper)
+                col = col + [missing] * (n - len(col))
+            groups.append(_group(col, consume) if consume > 1 else col)
+        yield list(zip(*groups))

@@ -1,0 +1,412 @@
+"""Plumber: runs a Dagger -- start, run, pause, resume, stop, wait -- and reports.
+
+Threads of a run::
+
+    user iterables -> Gate -> input pipers -> ... -> output pipers -> drain threads
+                      (pause/stop)   serial pipers run in the thread that pulls them;
+                                     parallel pipers are IMap tasks with their own
+                                     feeder threads and the IMap's dispatcher
+
+A drain thread per output piper pulls batches until its stream ends; a
+monitor thread waits for the drains and sets the final state.  ``stop()``
+never discards work: it ends the inputs at the gate and lets every item that
+was already pulled flow out, as a result or a placeholder.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import _flow
+from ._pool import run_chunk
+from .dagger import Dagger
+from .errors import PiperError, PlumberError, is_placeholder
+from .piper import Piper
+
+__all__ = ["Plumber"]
+
+log = logging.getLogger(__name__)
+
+STATES = ("idle", "running", "paused", "stopping", "finished", "stopped", "failed")
+TERMINAL = ("finished", "stopped", "failed")
+SERIAL_BATCH = 1024
+
+
+class _Stats:
+    __slots__ = ("inp", "out", "errors", "timeouts", "busy", "state", "t0", "t1")
+
+    def __init__(self) -> None:
+        self.inp = self.out = self.errors = self.timeouts = 0
+        self.busy = 0.0
+        self.state = "idle"
+        self.t0 = self.t1 = None
+
+
+class Plumber(Dagger):
+    """A runnable pipeline.
+
+    Args:
+        pipers, pipes: passed to :class:`Dagger`.
+        stride: input items pulled at a time (default: the smallest IMap
+            stride, or 1024 for a serial pipeline).
+    """
+
+    def __init__(self, pipers: Iterable[Piper] = (), pipes: Iterable = (),
+                 stride: int | None = None) -> None:
+        super().__init__(pipers, pipes)
+        self.stride = stride
+        self.inputs_source: list[str] | None = None
+        self.layout: dict = {}
+        self._lock = threading.RLock()
+        self._state_cond = threading.Condition(self._lock)
+        self._state = "idle"
+        self._listeners: list[Callable[[dict], Any]] = []
+        self._stats: dict[str, _Stats] = {}
+        self._results: dict[str, list] = {}
+        self._gate = _flow.Gate()
+        self._imaps: list = []
+        self._threads: list[threading.Thread] = []
+        self._serial_busy = 0
+        self._failure: BaseException | None = None
+        self._stop_requested = False
+        self._started_at: float | None = None
+        self._t0 = self._t1 = None
+        self._prepared = False
+
+    # -- observation -----------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def add_listener(self, fn: Callable[[dict], Any]) -> None:
+        """Call ``fn(event)`` on state changes and errors (from engine threads)."""
+        if not callable(fn):
+            raise PlumberError(f"listener must be callable (got {fn!r})")
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[dict], Any]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _emit(self, event: dict) -> None:
+        event.setdefault("time", time.time())
+        for fn in list(self._listeners):
+            try:
+                fn(event)
+            except Exception:
+                log.exception("plumber listener %r failed", fn)
+
+    def _set_state(self, state: str) -> None:
+        with self._lock:
+            old, self._state = self._state, state
+            self._state_cond.notify_all()
+        if old != state:
+            log.info("pipeline %s -> %s", old, state)
+            self._emit({"event": "state", "state": state, "previous": old})
+
+    @property
+    def stats(self) -> dict:
+        """A snapshot: state, timing and per-piper counters (see DESIGN.md)."""
+        now = time.monotonic()
+        with self._lock:
+            paused = self._state == "paused"
+            elapsed = 0.0 if self._t0 is None else (self._t1 or now) - self._t0
+            pipers = {}
+            for name, s in self._stats.items():
+                span = ((s.t1 or now) - s.t0) if s.t0 is not None else 0.0
+                state = s.state
+                if paused and state == "running":
+                    state = "paused"
+                pipers[name] = {"in": s.inp, "out": s.out, "errors": s.errors,
+                                "timeouts": s.timeouts, "busy_s": round(s.busy, 6),
+                                "throughput": round(s.inp / span, 3) if span > 0 else 0.0,
+                                "state": state}
+            return {"state": self._state, "started_at": self._started_at,
+                    "elapsed_s": round(elapsed, 6), "pipers": pipers,
+                    "inputs": dict(self._gate.pulled)}
+
+    @property
+    def results(self) -> dict[str, list]:
+        """``{name: [results in order]}`` for pipers made with ``track=True``."""
+        return self._results
+
+    # -- building the run -----------------------------------------------------
+    def start(self, datas: Iterable[Iterable]) -> None:
+        """Connect ``datas`` (one iterable per input piper) and start the pools.
+
+        Raises:
+            PlumberError: wrong number of inputs, or the pipeline already ran.
+            DaggerError: the graph is empty, cyclic or unbalanced.
+        """
+        if self._prepared:
+            raise PlumberError(f"this pipeline was already started (state {self._state!r}); "
+                               "build a new one to run again")
+        self.validate()
+        inputs = self.get_inputs()
+        datas = list(datas)
+        if len(datas) != len(inputs):
+            raise PlumberError(
+                f"start() needs one iterable per input piper: expected {len(inputs)} "
+                f"({', '.join(p.name for p in inputs)}), got {len(datas)}")
+        imaps = []
+        for p in self.postorder():
+            if p.parallel and p.parallel not in imaps:
+                if p.parallel._started:
+                    raise PlumberError(f"IMap {p.parallel.name!r} of piper {p.name!r} was "
+                                       "already used; give the pipeline a new IMap")
+                imaps.append(p.parallel)
+        self._imaps = imaps
+        size = self.stride or min((m._stride() for m in imaps), default=SERIAL_BATCH)
+        self._stats = {p.name: _Stats() for p in self.postorder()}
+        self._results = {p.name: [] for p in self.postorder() if p.track}
+        streams: dict[Piper, Any] = {}
+        fanout: dict[Piper, Any] = {}
+        for p in self.postorder():
+            if p in inputs:
+                ups = [self._gate.batches(p.name, datas[inputs.index(p)], size)]
+                names = ["input"]
+            else:
+                ups, names = [], []
+                for u in self.parents_of(p):
+                    ups.append(self._upstream(u, streams, fanout, size))
+                    names.append(u.name)
+            boxes = _flow.inboxes(ups, p.consume, size, names, p.name)
+            streams[p] = self._evaluate(p, boxes, _flow.boxed(ups, p.consume))
+        self._outputs = [(p, streams[p]) for p in self.get_outputs()]
+        for m in imaps:
+            m._start_pool()   # fork (when safe) before any thread of ours exists
+        for m in imaps:
+            m._start_threads()
+        self._prepared = True
+
+    def _upstream(self, u: Piper, streams, fanout, size):
+        n = len(self.children_of(u))
+        if n == 1:
+            return streams[u]
+        if u not in fanout:
+            fanout[u] = [_flow.Broadcast(streams[u], n, 8 * size, u.name), 0]
+        b = fanout[u]
+        b[1] += 1
+        return b[0].consumer(b[1] - 1)
+
+    def _evaluate(self, p: Piper, boxes, boxed: bool):
+        if p.parallel:
+            imap = p.parallel
+            tid = imap._add_batch_task(p.worker, boxes, timeout=p.timeout, name=p.name,
+                                       on_chunk=lambda n, created, timeouts, busy, p=p:
+                                       self._account(p, n, created, timeouts, busy),
+                                       ordered=p.ordered, boxed=boxed)
+            return self._emit_results(p, imap._task_batches(tid))
+        return self._emit_results(p, self._serial(p, boxes, boxed))
+
+    def _serial(self, p: Piper, boxes, boxed: bool):
+        start = 0
+        for batch in boxes:
+            with self._lock:
+                self._serial_busy += 1
+            try:
+                results, created, busy = run_chunk(p.worker, batch, start, p.name,
+                                                   boxed=boxed)
+            finally:
+                with self._lock:
+                    self._serial_busy -= 1
+            for off in created:
+                log.error("piper %s: item %s became a placeholder: %s", p.name,
+                          start + off, results[off])
+            self._account(p, len(batch), [results[o] for o in created], 0, busy)
+            start += len(batch)
+            yield results
+
+    def _account(self, p: Piper, n: int, created: list, timeouts: int, busy: float) -> None:
+        with self._lock:
+            s = self._stats[p.name]
+            if s.t0 is None:
+                s.t0, s.state = time.monotonic(), "running"
+            s.inp += n
+            s.errors += len(created)
+            s.timeouts += timeouts
+            s.busy += busy
+        for err in created:
+            self._emit({"event": "error", "piper": p.name, "index": err.index,
+                        "exc_type": err.exc_type, "message": err.message,
+                        "kind": type(err).__name__, "traceback": err.traceback})
+
+    def _emit_results(self, p: Piper, batches):
+        s = self._stats[p.name]
+        track = self._results.get(p.name)
+        n = p.produce
+        try:
+            for results in batches:
+                if n > 1:
+                    results = self._produce(p, results)
+                if track is not None:
+                    track.extend(results)
+                with self._lock:
+                    s.out += len(results)
+                if results:
+                    yield results
+        except GeneratorExit:
+            raise
+        except BaseException:
+            with self._lock:
+                s.state, s.t1 = "failed", time.monotonic()
+            raise
+        with self._lock:
+            if s.t0 is None:
+                s.t0 = time.monotonic()
+            s.state, s.t1 = "finished", time.monotonic()
+
+    def _produce(self, p: Piper, results: list) -> list:
+        n, out = p.produce, []
+        if p.repeat:
+            for r in results:
+                out.extend([r] * n)
+            return out
+        bad = []
+        for r in results:
+            if is_placeholder(r):
+                out.extend([r] * n)
+                continue
+            try:
+                parts = list(r)
+            except TypeError:
+                parts = None
+            if parts is None or len(parts) != n:
+                got = f"a {type(r).__name__}" if parts is None else f"{len(parts)} sub-items"
+                err = PiperError(f"produce={n} needs a sequence of {n} sub-items, got {got}",
+                                 exc_type="ProduceError", piper=p.name)
+                bad.append(err)
+                out.extend([err] * n)
+            else:
+                out.extend(parts)
+        if bad:
+            for e in bad:
+                log.error("piper %s: %s", p.name, e.message)
+            self._account(p, 0, bad, 0, 0.0)
+        return out
+
+    # -- run control ------------------------------------------------------------
+    def run(self) -> None:
+        """Start pulling input items (after ``start``); returns at once."""
+        if not self._prepared:
+            raise PlumberError("call start(datas) before run()")
+        if self._state != "idle":
+            raise PlumberError(f"run() needs an idle pipeline (state is {self._state!r})")
+        self._started_at = time.time()
+        self._t0 = time.monotonic()
+        self._gate.set(open=True)
+        self._set_state("running")
+        for p, stream in self._outputs:
+            t = threading.Thread(target=self._drain, args=(p, stream), daemon=True,
+                                 name=f"papy-drain-{p.name}")
+            self._threads.append(t)
+            t.start()
+        threading.Thread(target=self._monitor, name="papy-monitor", daemon=True).start()
+
+    def _drain(self, p: Piper, stream) -> None:
+        try:
+            for _ in stream:
+                pass
+        except BaseException as exc:
+            self._fail(exc, p)
+
+    def _fail(self, exc: BaseException, p: Piper | None = None) -> None:
+        with self._lock:
+            first = self._failure is None
+            if first:
+                self._failure = exc
+        if first:
+            if is_placeholder(exc):
+                log.error("piper %s failed in debug mode: %s\n%s", exc.piper, exc,
+                          exc.traceback)
+            else:
+                log.error("pipeline failed at %s", p.name if p else "?", exc_info=exc)
+            self._emit({"event": "failure", "piper": getattr(p, "name", None),
+                        "exc_type": type(exc).__name__, "message": str(exc)})
+        self._gate.set(stopped=True)
+        for m in self._imaps:
+            m.stop(timeout=1.0)
+
+    def _monitor(self) -> None:
+        for t in self._threads:
+            t.join()
+        for m in self._imaps:
+            m.stop()
+        with self._lock:
+            self._t1 = time.monotonic()
+        if self._failure is not None:
+            self._set_state("failed")
+        elif self._stop_requested:
+            self._set_state("stopped")
+        else:
+            self._set_state("finished")
+
+    def pause(self) -> None:
+        """Stop pulling input; return once items in flight have finished."""
+        if self._state == "paused":
+            return
+        if self._state != "running":
+            raise PlumberError(f"pause() needs a running pipeline (state is {self._state!r})")
+        self._gate.set(open=False)
+        while not (self._gate.quiet() and all(m._idle() for m in self._imaps)
+                   and self._serial_busy == 0) and self._state == "running":
+            with self._state_cond:
+                self._state_cond.wait(0.01)
+        if self._state == "running":
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        """Continue after ``pause``."""
+        if self._state != "paused":
+            raise PlumberError(f"resume() needs a paused pipeline (state is {self._state!r})")
+        self._set_state("running")
+        self._gate.set(open=True)
+
+    def stop(self) -> None:
+        """End the inputs and return once every pulled item has left the pipeline."""
+        if self._state in TERMINAL:
+            return
+        if self._state == "idle":
+            self._stop_requested = True
+            self._gate.set(stopped=True)
+            for m in self._imaps:
+                m.stop()
+            self._set_state("stopped")
+            return
+        self._stop_requested = True
+        self._set_state("stopping")
+        self._gate.set(stopped=True)
+        self.wait()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until finished, stopped or failed; False if ``timeout`` passed first.
+
+        Raises:
+            The error of a ``debug=True`` piper, or of the engine, when failed.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._state_cond:
+            while self._state not in TERMINAL:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._state_cond.wait(remaining)
+        if self._state == "failed" and self._failure is not None:
+            raise self._failure
+        return True
+
+    # -- scripts -----------------------------------------------------------------
+    def save(self, path, inputs=None, layout=None) -> None:
+        """Write this pipeline as an executable Python script (atomically)."""
+        from .script import save
+        save(self, path, inputs=inputs, layout=layout)
+
+    @classmethod
+    def load(cls, path) -> "Plumber":
+        """Build a Plumber from a script written by :meth:`save`."""
+        from .script import load
+        return load(path)
+
