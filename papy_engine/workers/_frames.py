@@ -71,11 +71,12 @@ def _reduce_buffer(obj: Any, oob: bool):
         return _rebuild_bytes, (pickle.PickleBuffer(obj),)
     if not oob:
         return None
-    if kind is bytes or kind is _TopBytes:
-        data = obj.data if kind is _TopBytes else obj
-        if len(data) >= OOB_MIN:
-            return _rebuild_bytes, (pickle.PickleBuffer(data),)
-    elif kind is bytearray and len(obj) >= OOB_MIN:
+    if kind is _TopBytes:
+        obj = obj.data
+        kind = type(obj)
+    if kind is bytes and len(obj) >= OOB_MIN:
+        return _rebuild_bytes, (pickle.PickleBuffer(obj),)
+    if kind is bytearray and len(obj) >= OOB_MIN:
         return _rebuild_bytearray, (pickle.PickleBuffer(obj),)
     elif kind is array.array and obj.itemsize * len(obj) >= OOB_MIN:
         return _rebuild_array, (obj.typecode, pickle.PickleBuffer(obj))
@@ -83,8 +84,9 @@ def _reduce_buffer(obj: Any, oob: bool):
 
 
 class _TopBytes:
-    """Wraps a top-level ``bytes`` item: the C pickler never offers exact
-    ``bytes`` to ``reducer_override``, so the wrapper makes it go out of band."""
+    """Wraps a top-level ``bytes``/``bytearray`` item: the C pickler never
+    offers exact bytes or bytearray objects to ``reducer_override`` (they stay
+    in band when nested in containers), so the wrapper makes them go out of band."""
 
     __slots__ = ("data",)
 
@@ -92,7 +94,7 @@ class _TopBytes:
         self.data = data
 
     def __reduce__(self):  # only reached when pickled without our reducer
-        return _rebuild_bytes, (self.data,)
+        return type(self.data), (self.data,)
 
 
 class _Pickler(pickle.Pickler):
@@ -175,7 +177,7 @@ def encode(obj: Any, serializer: str = "pickle", oob: bool = True) -> Frame:
     if serializer in ("pickle", "dill"):
         sink = _io.BytesIO()
         cb = (lambda pb: buffers.append(pb.raw())) if oob else None
-        target = _TopBytes(obj) if oob and type(obj) is bytes else obj
+        target = _TopBytes(obj) if oob and type(obj) in (bytes, bytearray) else obj
         pickler = (_Pickler(sink, oob, cb) if serializer == "pickle"
                    else _dill_pickler(sink, oob, cb))
         try:
