@@ -339,8 +339,10 @@ def render(desc: PipelineDescription) -> str:
     """
     out: list[str] = ["#!/usr/bin/env python3\n"]
     if desc.docstring:
-        doc = desc.docstring.replace('"""', r'\"\"\"')
-        out.append(f'"""{doc}"""\n' if doc.endswith("\n") else f'"""{doc}"""\n')
+        doc = desc.docstring.replace("\\", "\\\\").replace('"""', '\\"""')
+        if doc.endswith('"'):
+            doc = doc[:-1] + '\\"'
+        out.append(f'"""{doc}"""\n')
     uses_imports = any(f.imports for n in desc.nodes for f in n.functions)
     header = ["IMap"] if desc.resources else []
     header += ["Piper", "Plumber", "Worker"] + (["imports"] if uses_imports else [])
@@ -363,7 +365,7 @@ def render(desc: PipelineDescription) -> str:
         if ref.source is None:
             continue
         src = ref.source.strip("\n") + "\n"
-        if ref.imports and _is_def(src):
+        if ref.imports and _is_def(src, ref.name):
             src = f"@imports({ref.imports!r})\n" + src
         blocks.append(src)
     blocks.append(render_pipeline(desc))
@@ -397,9 +399,14 @@ def _unique_refs(desc: PipelineDescription):
                 yield ref
 
 
-def _is_def(src: str) -> bool:
-    first = src.lstrip().split("\n", 1)[0]
-    return first.startswith(("def ", "async def ", "@"))
+def _is_def(src: str, name: str) -> bool:
+    """True when ``src`` is just a def of ``name`` (not a closure factory)."""
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return False
+    return (len(tree.body) == 1 and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef))
+            and tree.body[0].name == name)
 
 
 def _binds(code: str, name: str) -> bool:

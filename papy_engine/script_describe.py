@@ -1,0 +1,466 @@
+"""Describe a live Plumber as a :class:`~papy_engine.script.PipelineDescription`.
+
+This is the half of the writer that looks at live objects:
+
+* a function from an importable module becomes an import (aliased when its
+  name is taken or shadows a builtin);
+* any other function is written out as source (``inspect``), lambdas as a
+  ``def``, closures over constants as a small factory that rebinds them, and
+  decorated functions with their decorators (``@imports`` kept separately);
+* the globals such a function needs (modules, importable objects, literal
+  constants, helper functions) are added to the preamble, unless the preamble
+  of a loaded script already binds them;
+* Worker arguments become expression source text (``repr`` of literals, or the
+  name of an importable object).
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import dis
+import importlib
+import inspect
+import io
+import logging
+import re
+import textwrap
+import tokenize
+from typing import Any
+
+from .errors import ScriptError
+from .script import (DEFAULT_DOCSTRING, IMAP_DEFAULTS, NODE_DEFAULTS, SCRIPT_NAMES, FuncRef,
+                     NodeDesc, PipelineDescription, ResourceDesc, identifier)
+from .worker import func_name
+
+__all__ = ["describe", "is_literal", "importable"]
+
+log = logging.getLogger(__name__)
+
+_GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"}
+
+
+def is_literal(value: Any) -> bool:
+    """True when ``repr(value)`` reads back (``ast.literal_eval``) as an equal value."""
+    try:
+        back = ast.literal_eval(repr(value))
+    except Exception:
+        return False
+    return type(back) is type(value) and back == value
+
+
+def importable(obj: Any) -> tuple[str, str] | None:
+    """``(module, qualname)`` when importing ``module`` and following ``qualname`` gives ``obj``."""
+    module = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qual, str) or module == "__main__" \
+            or "<" in qual:
+        return None
+    try:
+        target: Any = importlib.import_module(module)
+        for part in qual.split("."):
+            target = getattr(target, part)
+    except Exception:
+        return None
+    return (module, qual) if target is obj else None
+
+
+def _is_imports_wrapper(func: Any) -> bool:
+    return hasattr(func, "papy_imports") and hasattr(func, "func") and hasattr(func, "modules")
+
+
+def _is_imports_decorator(dec: ast.expr) -> bool:
+    target = dec.func if isinstance(dec, ast.Call) else dec
+    return (isinstance(target, ast.Name) and target.id == "imports") or \
+        (isinstance(target, ast.Attribute) and target.attr == "imports")
+
+
+def _code_globals(code) -> set[str]:
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in _GLOBAL_OPS}
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _code_globals(const)
+    return names
+
+
+def _ast_names(nodes) -> set[str]:
+    out: set[str] = set()
+    for node in nodes:
+        if node is not None:
+            out |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return out
+
+
+def _preamble_names(code: str) -> set[str]:
+    """Names bound at the top level of ``code``."""
+    if not code.strip():
+        return set()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for a in stmt.names:
+                names.add((a.asname or a.name).split(".")[0])
+        else:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+    return names
+
+
+def _lambda_node(func) -> tuple[ast.Lambda, str]:
+    """The ``ast.Lambda`` of ``func`` and the text it was parsed from."""
+    lines, start = inspect.findsource(func)
+    first = func.__code__.co_firstlineno - 1
+    text = "".join(lines[first:first + 60])
+    candidates: list[tuple[ast.Lambda, str]] = []
+    for match in re.finditer(r"\blambda\b", lines[first]):
+        expr = _expression_at(text[match.start():])
+        try:
+            node = ast.parse(expr.strip(), mode="eval").body
+        except SyntaxError:
+            continue
+        if isinstance(node, ast.Lambda):
+            candidates.append((node, expr.strip()))
+    want = func.__code__
+    for node, expr in candidates:
+        code = compile(ast.Expression(node), "<lambda>", "eval")
+        inner = next((c for c in code.co_consts if inspect.iscode(c)), None)
+        if inner is not None and inner.co_code == want.co_code \
+                and inner.co_varnames == want.co_varnames and inner.co_names == want.co_names:
+            return node, expr
+    argnames = want.co_varnames[:want.co_argcount]
+    for node, expr in candidates:
+        if tuple(a.arg for a in node.args.args) == argnames:
+            return node, expr
+    raise OSError("lambda not found in its source line")
+
+
+def _expression_at(text: str) -> str:
+    """The text of the expression starting ``text``, up to a ``,``/closing bracket at depth 0."""
+    depth, end = 0, None
+    lines = text.splitlines(True)
+    offsets = [0]
+    for ln in lines:
+        offsets.append(offsets[-1] + len(ln))
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            pos = offsets[tok.start[0] - 1] + tok.start[1]
+            if tok.type == tokenize.OP and tok.string in "([{":
+                depth += 1
+            elif tok.type == tokenize.OP and tok.string in ")]}":
+                if depth == 0:
+                    end = pos
+                    break
+                depth -= 1
+            elif depth == 0 and (tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER)
+                                 or (tok.type == tokenize.OP and tok.string in (",", ";"))
+                                 or (tok.type == tokenize.NAME and tok.string in ("for", "async"))):
+                end = pos
+                break
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return text[:end] if end is not None else text
+
+
+class _Context:
+    """Names and extra code collected while describing one plumber."""
+
+    def __init__(self, preamble: str) -> None:
+        self.preamble = preamble
+        self.preamble_names = _preamble_names(preamble)
+        self.bound: dict[str, Any] = {}      # script name -> object it binds
+        self.refs: dict[int, FuncRef] = {}   # id(function) -> its FuncRef
+        self.keep: list[Any] = []            # keep ids valid
+        self.import_lines: list[str] = []
+        self.const_lines: list[str] = []
+        self.helper_blocks: list[str] = []
+        self.node_funcs: set[int] = set()
+
+    def taken(self, name: str, obj: Any) -> bool:
+        if name in self.bound:
+            return self.bound[name] is not obj
+        return name in SCRIPT_NAMES or name in self.preamble_names
+
+    def claim(self, name: str, obj: Any) -> str:
+        base, n = name, 2
+        while self.taken(name, obj):
+            name, n = f"{base}_{n}", n + 1
+        self.bound[name] = obj
+        return name
+
+    # -- node functions -----------------------------------------------------------
+    def ref(self, func: Any, piper: str) -> FuncRef:
+        key = id(func)
+        if key in self.refs:
+            return self.refs[key]
+        self.keep.append(func)
+        imports: list[str] = []
+        inner = func
+        if _is_imports_wrapper(func):
+            imports, inner = list(func.modules), func.func
+        where = importable(func)
+        if where is not None:
+            ref = self._imported_ref(func, *where)
+            ref.imports = imports
+        else:
+            ref = self._source_ref(func, inner, imports, piper)
+        self.refs[key] = ref
+        return ref
+
+    def _imported_ref(self, obj: Any, module: str, qual: str) -> FuncRef:
+        first, _, rest = qual.partition(".")
+        top = importlib.import_module(module)
+        top_obj = getattr(top, first)
+        if module == "builtins" and not self.taken(first, top_obj):
+            self.bound[first] = top_obj
+            return FuncRef(name=qual, module=module, qualname=qual)
+        name = first
+        if self.taken(name, top_obj) or (hasattr(builtins, name) and module != "builtins"):
+            name = self.claim(f"{module.rsplit('.', 1)[-1]}_{first}".lstrip("_"), top_obj)
+        else:
+            self.bound[name] = top_obj
+        return FuncRef(name=name + (f".{rest}" if rest else ""), module=module, qualname=qual)
+
+    def _source_ref(self, func: Any, inner: Any, imports: list[str], piper: str) -> FuncRef:
+        label = f"function {func_name(func)!r} of piper {piper!r}"
+        if not inspect.isfunction(inspect.unwrap(inner)):
+            raise ScriptError(f"cannot save {label}: a {type(inner).__name__} is neither an "
+                              "importable function nor a Python function with source "
+                              "(use a def, or Worker args instead of functools.partial)")
+        raw = func_name(inner)
+        want = identifier(piper, set(), "") if raw == "<lambda>" else raw
+        name = self.claim(want, func)
+        source = self._function_source(inner, name, label, keep_imports=False)
+        return FuncRef(name=name, source=source, imports=imports)
+
+    def _function_source(self, func: Any, name: str, label: str, keep_imports: bool) -> str:
+        """Source text binding ``name`` to ``func`` (a def or a closure factory)."""
+        target = inspect.unwrap(func)
+        # A closure's factory keeps the @imports decorator on the inner def.
+        keep_imports = keep_imports or bool(target.__closure__)
+        try:
+            if func_name(target) == "<lambda>":
+                text, dec_names = self._lambda_def(target, name)
+            else:
+                text, dec_names = self._def_text(func, name, label, keep_imports)
+        except (OSError, TypeError) as exc:
+            raise ScriptError(f"cannot save {label}: its source code is not available "
+                              f"({exc}); define it in a file or import it from a module") from None
+        self._need_globals(target, dec_names, label, getattr(func, "papy_imports", ()))
+        if target.__closure__:
+            return self._closure_factory(target, name, text, label)
+        return text
+
+    def _def_text(self, func, name: str, label: str, keep_imports: bool):
+        lines, _ = inspect.getsourcelines(func)
+        text = textwrap.dedent("".join(lines))
+        tree = ast.parse(text)
+        node = tree.body[0] if tree.body else None
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                or node.name != func_name(inspect.unwrap(func)):
+            raise ScriptError(f"cannot save {label}: its source is not a plain def (a decorator "
+                              "without functools.wraps?)")
+        src_lines = text.splitlines(True)
+        drop: set[int] = set()
+        dec_names: set[str] = set()
+        for dec in node.decorator_list:
+            if _is_imports_decorator(dec):
+                if not keep_imports:  # "@" is on the first line of the decorator expression
+                    drop.update(range(dec.lineno - 1, dec.end_lineno))
+            else:
+                dec_names |= _ast_names([dec])
+        dec_names |= _ast_names(node.args.defaults + node.args.kw_defaults)
+        def_line = node.lineno - 1
+        if name != node.name:
+            src_lines[def_line] = re.sub(rf"\bdef\s+{re.escape(node.name)}\b", f"def {name}",
+                                         src_lines[def_line], count=1)
+        kept = [ln for i, ln in enumerate(src_lines) if i not in drop]
+        return "".join(kept).rstrip() + "\n", dec_names
+
+    def _lambda_def(self, func, name: str) -> str:
+        node, expr = _lambda_node(func)
+        body = ast.get_source_segment(expr, node.body) or ast.unparse(node.body)
+        if "\n" in body:
+            body = ast.unparse(node.body)
+        names = _ast_names(node.args.defaults + node.args.kw_defaults)
+        return f"def {name}({ast.unparse(node.args)}):\n    return {body}\n", names
+
+    def _closure_factory(self, func, name: str, text: str, label: str) -> str:
+        body: list[str] = []
+        for var, cell in zip(func.__code__.co_freevars, func.__closure__):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                raise ScriptError(f"cannot save {label}: closure variable {var!r} is "
+                                  "unbound") from None
+            body.append(self._binding(var, value, f"{label} (closure variable {var!r})"))
+        inner = textwrap.indent(text, "    ")
+        return (f"def _make_{name}():\n" + "".join(f"    {b}\n" for b in body) + "\n"
+                + inner + f"    return {name}\n\n\n{name} = _make_{name}()\n")
+
+    def _binding(self, var: str, value: Any, label: str) -> str:
+        """One statement binding ``var`` to ``value`` (an import or a literal)."""
+        if inspect.ismodule(value):
+            mod = value.__name__
+            return f"import {mod}" if mod == var else f"import {mod} as {var}"
+        where = importable(value) if callable(value) else None
+        if where is not None and "." not in where[1]:
+            spec = where[1] if where[1] == var else f"{where[1]} as {var}"
+            return f"from {where[0]} import {spec}"
+        if is_literal(value):
+            return f"{var} = {value!r}"
+        raise ScriptError(f"cannot save {label}: {value!r} (a {type(value).__name__}) is "
+                          "not a literal, a module or an importable object")
+
+    def _need_globals(self, func, extra: set[str], label: str, provided) -> None:
+        names = _code_globals(func.__code__) | extra
+        provided = {(s.split(" as ")[1] if " as " in s else s.split(".")[0]).strip()
+                    for s in provided}
+        g = func.__globals__
+        for n in sorted(names):
+            if n in provided or n in self.preamble_names or n in SCRIPT_NAMES:
+                continue
+            if n in g and id(g[n]) in self.node_funcs:
+                continue  # a node function: written (and named) by ref()
+            if n not in g:
+                if not hasattr(builtins, n):
+                    log.warning("%s uses the global %r, which is not defined", label, n)
+                continue
+            value = g[n]
+            if n in self.bound:
+                if self.bound[n] is value:
+                    continue
+                raise ScriptError(f"cannot save {label}: it uses the global {n!r}, but that name "
+                                  "is already used in the script for something else")
+            self.bound[n] = value
+            if inspect.isfunction(inspect.unwrap(value)) and importable(value) is None:
+                self.helper_blocks.append(self._function_source(
+                    value, n, f"helper {n!r} of {label}", keep_imports=True))
+            elif inspect.isclass(value) and importable(value) is None:
+                try:
+                    self.helper_blocks.append(textwrap.dedent(inspect.getsource(value)))
+                except (OSError, TypeError):
+                    raise ScriptError(f"cannot save {label}: the source of class {n!r} is not "
+                                      "available") from None
+            else:
+                line = self._binding(n, value, f"{label} (global {n!r})")
+                (self.const_lines if "=" in line and not line.startswith(("import", "from"))
+                 else self.import_lines).append(line)
+
+    def extra_preamble(self) -> str:
+        parts = []
+        if self.import_lines:
+            parts.append("\n".join(sorted(set(self.import_lines))) + "\n")
+        if self.const_lines:
+            parts.append("\n".join(self.const_lines) + "\n")
+        parts += self.helper_blocks
+        return "\n\n".join(parts)
+
+    # -- arguments ----------------------------------------------------------------
+    def expr(self, value: Any, label: str) -> str:
+        if is_literal(value):
+            return repr(value)
+        where = importable(value) if not inspect.ismodule(value) else None
+        if where is not None:
+            module, qual = where
+            first, _, rest = qual.partition(".")
+            top_obj = getattr(importlib.import_module(module), first)
+            if self.bound.get(first) is top_obj:
+                name = first
+                if not any(r.module == module and r.name.split(".")[0] == first
+                           for r in self.refs.values()):
+                    self.import_lines.append(_import_line(module, first, name))
+            else:
+                name = self.claim(first, top_obj)
+                if module != "builtins" or name != first:
+                    self.import_lines.append(_import_line(module, first, name))
+            return name + (f".{rest}" if rest else "")
+        raise ScriptError(f"cannot save {label}: {value!r} (a {type(value).__name__}) cannot "
+                          "be written as Python source; use literals or importable objects")
+
+
+def _import_line(module: str, first: str, name: str) -> str:
+    return f"from {module} import {first}" + (f" as {name}" if name != first else "")
+
+
+def _node(piper, ctx: _Context, resource: str | None) -> NodeDesc:
+    worker = piper.worker
+    refs = [ctx.ref(f, piper.name) for f in worker.functions]
+    args = [[ctx.expr(v, f"argument {i} of piper {piper.name!r}") for i, v in enumerate(a)]
+            for a in worker.args]
+    kwargs = [{k: ctx.expr(v, f"keyword {k!r} of piper {piper.name!r}") for k, v in kw.items()}
+              for kw in worker.kwargs]
+    default_name = "_".join(func_name(f) for f in worker.functions)
+    options = dict(NODE_DEFAULTS)
+    for key in NODE_DEFAULTS:
+        if key not in ("parallel", "worker_name"):
+            options[key] = getattr(piper, key)
+    options["parallel"] = resource
+    options["worker_name"] = None if worker.name == default_name else worker.name
+    for key in ("branch", "timeout"):
+        if not is_literal(options[key]):
+            raise ScriptError(f"cannot save piper {piper.name!r}: {key}={options[key]!r} is "
+                              "not a literal")
+    return NodeDesc(name=piper.name, functions=refs, args=args, kwargs=kwargs, options=options)
+
+
+def describe(plumber, inputs=None, layout=None) -> PipelineDescription:
+    """See :func:`papy_engine.script.describe`."""
+    if inputs is None:
+        inputs = getattr(plumber, "inputs_source", None)
+    if layout is None:
+        layout = getattr(plumber, "layout", None) or {}
+    if not isinstance(layout, dict) or not is_literal(layout):
+        raise ScriptError(f"cannot save the layout: it must be a dict of literals (got "
+                          f"{type(layout).__name__})")
+    if inputs is not None:
+        inputs = [str(i) for i in inputs]
+        for text in inputs:
+            try:
+                ast.parse(text, mode="eval")
+            except SyntaxError as exc:
+                raise ScriptError(f"cannot save INPUTS: {text!r} is not a Python expression "
+                                  f"({exc.msg})") from None
+    preamble = getattr(plumber, "script_preamble", None) or ""
+    docstring = getattr(plumber, "script_docstring", None)
+    ctx = _Context(preamble)
+    for piper in plumber.pipers:
+        for f in piper.worker.functions:
+            ctx.node_funcs.update({id(f), id(inspect.unwrap(f))})
+    resources: list[ResourceDesc] = []
+    by_id: dict[int, str] = {}
+    nodes: list[NodeDesc] = []
+    for piper in plumber.pipers:
+        imap, res = piper.parallel, None
+        if imap:
+            if id(imap) not in by_id:
+                name = getattr(imap, "name", None) or f"imap_{len(resources)}"
+                if any(r.name == name for r in resources):
+                    raise ScriptError(f"two different IMaps are both named {name!r}; IMap names "
+                                      "must be unique to be saved")
+                options = {}
+                for key, default in IMAP_DEFAULTS.items():
+                    value = getattr(imap, key, default)
+                    if value != default:
+                        if not is_literal(value):
+                            raise ScriptError(f"cannot save IMap {name!r}: {key}={value!r} is "
+                                              "not a literal")
+                        options[key] = value
+                by_id[id(imap)] = name
+                resources.append(ResourceDesc(name=name, options=options))
+            res = by_id[id(imap)]
+        nodes.append(_node(piper, ctx, res))
+    edges = [(p.name, c.name) for p in plumber.postorder() for c in plumber.children_of(p)]
+    extra = ctx.extra_preamble()
+    if preamble.strip() and extra:
+        preamble = preamble.rstrip("\n") + "\n\n\n" + extra
+    elif extra:
+        preamble = extra
+    return PipelineDescription(nodes=nodes, resources=resources, edges=edges,
+                               inputs_source=inputs, layout=layout, preamble=preamble,
+                               docstring=DEFAULT_DOCSTRING if docstring is None else docstring)
