@@ -4,14 +4,18 @@ The bundled nodes themselves are tested on real files in test_plugins_bundled.py
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import multiprocessing
 import pickle
 import re
+import struct
 import subprocess
 import sys
 import textwrap
+import zlib
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import dill
 import pytest
@@ -307,3 +311,49 @@ def test_plugin_module_runs_headless_without_tkinter():
     out = subprocess.run([sys.executable, "-m", "papy_engine.plugin", "--category", "flow"],
                          check=True, timeout=60, capture_output=True, text=True).stdout
     assert "njoiner" in out
+
+
+# -- assets -----------------------------------------------------------------------
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+TOOLBAR = ("new", "open", "save", "save-as", "run", "pause", "resume", "stop", "undo", "redo",
+           "zoom-fit", "layout", "app")
+
+
+def read_png(path):
+    """Check a PNG's structure and CRCs; returns (width, height, color_type, raw rows)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        assert zlib.crc32(tag + body) & 0xFFFFFFFF == crc, (path, tag)
+        chunks[tag] = chunks.get(tag, b"") + body
+        pos += 12 + length
+    w, h, depth, ctype = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    raw = zlib.decompress(chunks[b"IDAT"])
+    assert depth == 8 and len(raw) == h * (1 + 4 * w)
+    return w, h, ctype, raw
+
+
+def test_icon_set_is_complete_valid_and_reproducible(tmp_path):
+    from papy_engine.plugin import CATEGORY_ICONS
+    names = list(TOOLBAR) + [f"node-{c}" for c in CATEGORY_ICONS]
+    for name in names:
+        for size in (16, 32):
+            w, h, ctype, raw = read_png(ASSETS / "icons" / f"{name}-{size}.png")
+            assert (w, h, ctype) == (size, size, 6)
+            alphas = [raw[r * (4 * size + 1) + 4 + 4 * x] for r in range(size)
+                      for x in range(size)]
+            assert sum(a > 0 for a in alphas) > size * size // 10, name  # not blank
+    assert (ASSETS / "README.md").read_text().count("License") >= 1
+    spec = importlib.util.spec_from_file_location("make_icons", ASSETS / "make_icons.py")
+    make_icons = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_icons)
+    assert set(names) <= set(make_icons.all_icons())
+    for path in make_icons.build(tmp_path, {"run", "node-text"}):
+        assert path.read_bytes() == (ASSETS / "icons" / path.name).read_bytes(), path.name
+    for spec_ in discover():
+        assert spec_.icon in CATEGORY_ICONS, spec_.import_path

@@ -257,3 +257,50 @@ def test_parallel_scatter_chunk_and_gather():
     merged = parallel.gather_stats((partial,))
     assert merged["count"] == 10 and merged["mean"] == pytest.approx(whole["mean"])
     assert merged["variance"] == pytest.approx(whole["variance"])
+
+
+# -- a real pipeline of bundled nodes ---------------------------------------------
+
+@pytest.mark.timeout(90)
+def test_pipeline_of_bundled_nodes_through_a_plumber(tmp_path, no_children):
+    """Files -> text fan-out/fan-in, and per-item scatter/spawn/gather on a process pool."""
+    from papy_engine import IMap, Piper, Plumber
+    from papy_plugins import flow
+
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"doc{i}.txt"
+        p.write_text(POEM * (i + 1))
+        paths.append(str(p))
+    series = [[(j * 7 % 13) / 3 for j in range(50 * (k + 1))] for k in range(3)]
+
+    pool = IMap(worker_num=2, worker_type="process")
+    read = Piper(files.read_text, parallel=pool, name="read")
+    foxes = Piper(Worker(text.grep, ("fox",)), name="foxes")
+    counts = Piper(text.word_count, name="counts")
+    both = Piper(flow.npasser, name="both", track=True)
+    scatter = Piper(parallel.scatter, produce=4, name="scatter")
+    chunk = Piper(parallel.chunk_stats, spawn=4, parallel=pool, name="chunk")
+    gather = Piper(parallel.gather_stats, consume=4, name="gather", track=True)
+
+    plumber = Plumber()
+    plumber.add_pipe((read, foxes, both))
+    plumber.add_pipe((read, counts, both))
+    plumber.add_pipe((scatter, chunk, gather))
+    assert plumber.get_inputs() == [read, scatter]
+    plumber.start([paths, series])
+    plumber.run()
+    assert plumber.wait(timeout=60)
+    assert plumber.state == "finished"
+
+    assert plumber.results["both"] == [
+        (text.grep((POEM * (i + 1),), "fox"), text.word_count((POEM * (i + 1),)))
+        for i in range(3)]
+    assert [r[1]["lines"] for r in plumber.results["both"]] == [4, 8, 12]
+    got = plumber.results["gather"]
+    assert len(got) == 3
+    for stats, values in zip(got, series):
+        expected = numbers.running_stats((values,))
+        assert stats["count"] == expected["count"]
+        assert stats["mean"] == pytest.approx(expected["mean"])
+        assert stats["variance"] == pytest.approx(expected["variance"])
