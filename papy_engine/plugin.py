@@ -40,7 +40,7 @@ from .errors import PapyError
 __all__ = [
     "node", "NodeSpec", "Param", "PluginError", "REQUIRED", "CATEGORY_ICONS",
     "spec_of", "resolve", "discover", "plugins_report", "plugins_main",
-    "Registry", "PluginFailure", "PluginInfo",
+    "Registry", "PluginFailure", "PluginInfo", "add_plugin_path", "build_spec",
 ]
 
 #: Categories with an icon in ``assets/`` (``node-<icon>-16.png`` and ``-32``).
@@ -368,8 +368,8 @@ def node(name: str | Callable | None = None, **meta: Any) -> Callable:
 # Discovery lives in its own module (it owns importing and reporting); its
 # public names are part of this module's API, imported on first use so that a
 # worker process unpickling a node function does not pay for argparse & co.
-_DISCOVERY = ("discover", "plugins_report", "plugins_main", "Registry", "PluginFailure",
-              "PluginInfo")
+_DISCOVERY = ("discover", "plugins_report", "plugins_main", "add_plugin_path", "Registry",
+              "PluginFailure", "PluginInfo")
 
 
 def __getattr__(name: str) -> Any:

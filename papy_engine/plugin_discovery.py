@@ -39,7 +39,8 @@ from typing import Any
 
 from .plugin import NodeSpec, PluginError, build_spec, resolve, spec_of
 
-__all__ = ["discover", "plugins_report", "plugins_main", "plugin_path", "Registry",
+__all__ = ["discover", "plugins_report", "plugins_main", "plugin_path", "add_plugin_path",
+           "Registry",
            "PluginFailure", "PluginInfo", "ENTRY_POINT_GROUP", "BUNDLED_PACKAGE"]
 
 log = logging.getLogger(__name__)
@@ -268,6 +269,22 @@ def plugin_path() -> list[Path]:
     """The user plugin folders named by ``PAPY_PLUGIN_PATH``, in order."""
     raw = os.environ.get(PATH_VARIABLE, "")
     return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def add_plugin_path() -> list[str]:
+    """Append the ``PAPY_PLUGIN_PATH`` folders to ``sys.path`` (once); returns them.
+
+    Cheap (imports nothing): call it before loading a saved script whose
+    nodes come from user plugins (``from my_plugin import node_func``).
+    """
+    added = []
+    for folder in plugin_path():
+        if folder.is_dir():
+            path = str(folder.resolve())
+            if path not in sys.path:
+                sys.path.append(path)
+            added.append(path)
+    return added
 
 
 def _folder(out: _Collector, folder: Path, reload: bool) -> None:

@@ -248,6 +248,16 @@ def test_refresh_reloads_an_edited_plugin(isolated, tmp_path):
     assert "upl_edit.yell" in registry and "upl_edit.shout" not in registry
 
 
+def test_add_plugin_path_makes_user_plugins_importable(isolated, tmp_path):
+    from papy_engine.plugin import add_plugin_path
+    write(tmp_path, "upl_saved.py", GOOD)
+    isolated.setenv("PAPY_PLUGIN_PATH", f"{tmp_path}:{tmp_path / 'nope'}")
+    assert add_plugin_path() == [str(tmp_path.resolve())]
+    assert add_plugin_path() == [str(tmp_path.resolve())] and sys.path.count(str(tmp_path)) == 1
+    from upl_saved import shout  # what a saved script using the plugin does
+    assert shout(("ok",)) == "OK!"
+
+
 def test_entry_point_plugins(isolated, tmp_path):
     site = tmp_path / "site"
     write(site, "upl_ep_mod.py", GOOD)
