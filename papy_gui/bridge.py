@@ -13,6 +13,7 @@ helper threads so the Tk loop never waits. No tkinter here: tests drive
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import queue
 import subprocess
@@ -31,7 +32,7 @@ STATS_PERIOD = 0.1
 
 
 def default_builder(desc: Any, namespace: dict | None):
-    from papy_engine import script
+    script = importlib.import_module("papy_engine.script")
     return script.build(desc, namespace)
 
 

@@ -12,6 +12,8 @@ are used.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +64,7 @@ class _PipelineDescription:
 def description_types() -> tuple[type, type, type, type]:
     """``(FuncRef, NodeDesc, ResourceDesc, PipelineDescription)`` of the engine, or stand-ins."""
     try:
-        from papy_engine import script
+        script = importlib.import_module("papy_engine.script")
         return script.FuncRef, script.NodeDesc, script.ResourceDesc, script.PipelineDescription
     except (ImportError, AttributeError):
         return _FuncRef, _NodeDesc, _ResourceDesc, _PipelineDescription
@@ -102,6 +104,11 @@ def from_description(desc: Any) -> Document:
         doc.resources[rd.name] = Resource(rd.name, copy.deepcopy(dict(rd.options or {})))
     doc.edges = [tuple(e) for e in desc.edges]
     doc.preamble = desc.preamble or ""
+    # fields this editor does not edit (e.g. the module docstring) go back as read
+    known = {"nodes", "resources", "edges", "inputs_source", "layout", "preamble"}
+    if dataclasses.is_dataclass(desc):
+        doc.extra = {f.name: copy.deepcopy(getattr(desc, f.name))
+                     for f in dataclasses.fields(desc) if f.name not in known}
     raw = desc.inputs_source
     inputs = doc.input_nodes()
     if raw is not None and len(raw) == len(inputs):
@@ -162,6 +169,8 @@ def to_description(doc: Document) -> Any:
              for n in doc.nodes.values()]
     resources = [ResourceDesc(name=r.name, options=copy.deepcopy(r.options))
                  for r in doc.resources.values()]
+    fields = {f.name for f in dataclasses.fields(PipelineDescription)}
+    extra = {k: copy.deepcopy(v) for k, v in getattr(doc, "extra", {}).items() if k in fields}
     return PipelineDescription(nodes=nodes, resources=resources, edges=list(doc.edges),
                                inputs_source=inputs_source_of(doc), layout=layout_of(doc),
-                               preamble=doc.preamble)
+                               preamble=doc.preamble, **extra)

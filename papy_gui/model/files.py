@@ -8,6 +8,7 @@ runs the file's code); Save renders the script text and writes it atomically
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ def state_dir() -> Path:
 
 def _script():
     try:
-        from papy_engine import script
+        script = importlib.import_module("papy_engine.script")
         script.read, script.render  # noqa: B018 - both must exist
         return script
     except (ImportError, AttributeError) as exc:

@@ -41,6 +41,7 @@ class Store:
         self.inputs_raw: list[str] | None = None
         self.auto_positions: dict[str, tuple[float, float]] | None = None
         self.path: str | None = None
+        self.extra: dict[str, Any] = {}
         self.selection: list[str] = []
         self.selected_resource: str | None = None
         self.undo_stack = UndoStack()

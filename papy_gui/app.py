@@ -1,0 +1,279 @@
+"""The PaPy Studio window: composes the views, the file and run commands.
+
+Layout: menu bar; toolbar; palette | canvas | property panel in a paned
+window; a bottom notebook (Console, Log, Statistics); a status line. The
+window only wires things together: drawing lives in ``views/``, state in
+``model/``, the engine behind ``bridge``. One ``after`` loop (``_tick``,
+50 ms) drains the bridge and the log queue; every after id is cancelled in
+``close()``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tkinter as tk
+from tkinter import messagebox, ttk
+
+from . import theme
+from .bridge import RunBridge
+from .file_commands import FileCommands
+from .model.document import Document
+from .model.items import Func
+from .model.palette import Palette
+from .model.run_state import RunState
+from .run_commands import RunCommands
+from .views.canvas_interact import CanvasController
+from .views.canvas_view import CanvasView
+from .views.console_view import ConsoleView
+from .views.log_view import LogView, QueueLogHandler
+from .views.palette_view import PaletteView
+from .views.props_view import PropsView
+from .views.stats_view import StatsView
+
+log = logging.getLogger(__name__)
+TICK_MS = 50
+
+
+class App:
+    def __init__(self, root: tk.Tk, palette: Palette | None = None) -> None:
+        self.root = root
+        self.doc = Document()
+        self.palette = palette or Palette.load()
+        self.run_state = RunState()
+        self.bridge = RunBridge(self.run_state)
+        self.log_handler = QueueLogHandler(logging.INFO)
+        logging.getLogger().addHandler(self.log_handler)
+        if logging.getLogger().level > logging.INFO or logging.getLogger().level == 0:
+            logging.getLogger().setLevel(logging.INFO)
+        self.namespace: dict = {}
+        self._after: str | None = None
+        self._closed = False
+        self.error_window: tk.Toplevel | None = None
+        root.report_callback_exception = self.report_callback_exception
+        root.title("PaPy Studio")
+        root.geometry("1280x820")
+        root.minsize(900, 600)
+        theme.apply(root)
+        icon = theme.load_icon(root, ["app-64", "app-32"])
+        if icon is not None:
+            root.iconphoto(True, icon)
+            self._app_icon = icon
+        self.files = FileCommands(self)
+        self._build()
+        self.runs = RunCommands(self)
+        self.runs.update_buttons()
+        self.set_document(self.doc)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self._after = root.after(TICK_MS, self._tick)
+
+    # -- building -----------------------------------------------------------------
+    def _build(self) -> None:
+        from .menus import build_menus, build_toolbar
+        build_menus(self)
+        self.toolbar_buttons = build_toolbar(self)
+        self.status = ttk.Label(self.root, text="Ready.", style="Status.TLabel", anchor="w")
+        self.status.pack(side="bottom", fill="x")
+        vpane = ttk.PanedWindow(self.root, orient="vertical")
+        vpane.pack(fill="both", expand=True)
+        hpane = ttk.PanedWindow(vpane, orient="horizontal")
+        vpane.add(hpane, weight=4)
+        self.canvas = tk.Canvas(hpane, background="#fafbfc", highlightthickness=0,
+                                takefocus=True)
+        self.canvas_view = CanvasView(self.canvas, self.doc, self.run_state)
+        self.canvas_ctl = CanvasController(self.canvas_view, self.palette, self.message)
+        self.canvas_ctl.on_badge = lambda n: self.runs.show_error(n)
+        self.palette_view = PaletteView(hpane, self.palette, self.drop_node_type,
+                                        theme.category_icons(self.root))
+        self.props = PropsView(hpane, self.doc, self.palette, self.message)
+        hpane.add(self.palette_view, weight=0)
+        hpane.add(self.canvas, weight=1)
+        hpane.add(self.props, weight=0)
+        self.bottom = ttk.Notebook(vpane)
+        vpane.add(self.bottom, weight=1)
+        self.console = ConsoleView(self.bottom, self.namespace, self.add_function_node)
+        self.log_view = LogView(self.bottom, self.log_handler, select_node=self.select_node)
+        self.stats_view = StatsView(self.bottom, self.run_state)
+        self.bottom.add(self.console, text="Console")
+        self.bottom.add(self.log_view, text="Log")
+        self.bottom.add(self.stats_view, text="Statistics")
+
+    # -- document ---------------------------------------------------------------
+    def set_document(self, doc: Document) -> None:
+        if self.doc is not doc:
+            self.doc.unsubscribe(self._on_doc)
+        self.doc = doc
+        doc.subscribe(self._on_doc)
+        self.canvas_view.set_document(doc)
+        self.props.set_document(doc)
+        self.run_state.reset()
+        self._refresh_namespace()
+        self.update_title()
+        self.root.after_idle(self.canvas_view.fit) if doc.nodes else None
+
+    def _refresh_namespace(self) -> None:
+        import papy_engine
+        self.namespace.update({"papy_engine": papy_engine, "doc": self.doc,
+                               "plumber": self.namespace.get("plumber"),
+                               "__name__": "__console__"})
+
+    def _on_doc(self, event: str, data: dict) -> None:
+        if event == "changed":
+            self.update_title()
+            self.files.schedule_autosave()
+            label = self.doc.undo_stack.undo_label()
+            self.edit_menu.entryconfigure(0, label=f"Undo {label}" if label else "Undo")
+            redo = self.doc.undo_stack.redo_label()
+            self.edit_menu.entryconfigure(1, label=f"Redo {redo}" if redo else "Redo")
+
+    def doc_title(self) -> str:
+        from pathlib import Path
+        return Path(self.doc.path).name if self.doc.path else "untitled"
+
+    def update_title(self) -> None:
+        mark = "● " if self.doc.modified else ""
+        self.root.title(f"{mark}{self.doc_title()} — PaPy Studio")
+
+    def refresh_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.delete(0, "end")
+        for path in self.files.recent.items:
+            menu.add_command(label=path, command=lambda p=path: self.files.open(p))
+        if not self.files.recent.items:
+            menu.add_command(label="(none)", state="disabled")
+
+    # -- commands the menus and toolbar call (views are built after the menus) ---
+    def canvas_ctl_copy(self) -> None:
+        self.canvas_ctl.copy()
+
+    def canvas_ctl_paste(self) -> None:
+        self.canvas_ctl.paste()
+
+    def canvas_ctl_delete(self) -> None:
+        self.canvas_ctl.delete_selection()
+
+    def auto_layout(self) -> None:
+        self.doc.auto_layout()
+        self.canvas_view.fit()
+
+    def runs_run(self) -> None:
+        self.runs.run()
+
+    def runs_pause_resume(self) -> None:
+        self.runs.pause_resume()
+
+    def runs_pause(self) -> None:
+        self.runs.pause()
+
+    def runs_resume(self) -> None:
+        self.runs.resume()
+
+    def runs_stop(self) -> None:
+        self.runs.stop()
+
+    def runs_headless(self) -> None:
+        self.runs.run_headless()
+
+    # -- actions used by the views ------------------------------------------------
+    def drop_node_type(self, ntype, x_root: int | None, y_root: int | None) -> str | None:
+        """A palette entry dropped at screen (x_root, y_root), or added at the centre."""
+        c = self.canvas
+        if x_root is None or y_root is None:
+            px, py = c.winfo_width() / 2, c.winfo_height() / 2
+            px += 24 * (len(self.doc.nodes) % 5)
+            py += 18 * (len(self.doc.nodes) % 5)
+        else:
+            px, py = x_root - c.winfo_rootx(), y_root - c.winfo_rooty()
+            if not (0 <= px <= c.winfo_width() and 0 <= py <= c.winfo_height()):
+                return None
+        return self.canvas_ctl.add_type_at(ntype, px, py)
+
+    def add_function_node(self, name: str, source: str) -> str | None:
+        px, py = self.canvas.winfo_width() / 2, self.canvas.winfo_height() / 2
+        x, y = self.canvas_view.to_world(px, py)
+        try:
+            new = self.doc.add_node(Func(name, None, name, source), name=self.doc.unique_name(name),
+                                    x=round(x - 88), y=round(y - 34))
+        except Exception as exc:
+            self.message(str(exc), True)
+            return None
+        self.doc.select([new])
+        self.message(f"added node {new} from the console", False)
+        return new
+
+    def select_node(self, name: str) -> None:
+        if name in self.doc.nodes:
+            self.doc.select([name])
+
+    def message(self, text: str, error: bool = False) -> None:
+        self.status.configure(text=text, style="StatusError.TLabel" if error else "Status.TLabel")
+        (log.warning if error else log.debug)("%s", text)
+
+    def show_error(self, title: str, text: str) -> None:
+        self.message(f"{title}: {text}", True)
+        if not getattr(self, "quiet_dialogs", False):
+            messagebox.showerror(title, text, parent=self.root)
+
+    def report_callback_exception(self, exc, val, tb) -> None:
+        log.error("internal error in a Tk callback", exc_info=(exc, val, tb))
+        self.message(f"internal error: {exc.__name__}: {val} (details in the Log tab)", True)
+
+    # -- event loop ------------------------------------------------------------
+    def _tick(self) -> None:
+        self._after = None
+        if self._closed:
+            return
+        more = self.bridge.poll()
+        more += self.log_view.drain() >= 200
+        self._after = self.root.after(1 if more else TICK_MS, self._tick)
+
+    def close(self, ask: bool = True) -> bool:
+        """Ask about a run and unsaved edits, stop cleanly, destroy the window."""
+        if self._closed:
+            return True
+        if self.run_state.active or self.bridge.running:
+            if ask and not self.files.ask_yes_no("Stop the run?", "A pipeline is running. "
+                                                 "Stop it and close?", parent=self.root):
+                return False
+        if ask and not self.files.confirm_discard():
+            return False
+        self._closed = True
+        if self._after is not None:
+            self.root.after_cancel(self._after)
+            self._after = None
+        self.files.cancel()
+        self.bridge.close()
+        logging.getLogger().removeHandler(self.log_handler)
+        self.log_view.set_file(None)
+        try:
+            self.root.destroy()
+        except tk.TclError:
+            pass
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``papy gui [SCRIPT] [--run]``: open the editor; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="papy gui", description="PaPy Studio desktop editor")
+    parser.add_argument("script", nargs="?", help="a saved pipeline script to open")
+    parser.add_argument("--run", action="store_true", help="start a run once the file is open")
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        root = tk.Tk(className="PaPyStudio")
+    except tk.TclError as exc:
+        print(f"papy gui: cannot open a window: {exc}", file=sys.stderr)
+        return 2
+    app = App(root)
+    if args.script and not app.files.open(args.script):
+        app.close(ask=False)
+        return 1
+    if args.run:
+        root.after(200, app.runs.run)
+    root.mainloop()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The look: a light ttk theme built on "clam", fonts, and icons from assets/."""
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+from pathlib import Path
+from tkinter import font as tkfont
+from tkinter import ttk
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+BG, PANEL, ACCENT, TEXT, MUTED = "#eef1f5", "#f7f8fa", "#1f78d1", "#1d2935", "#5a6470"
+
+
+def apply(root: tk.Tk) -> ttk.Style:
+    style = ttk.Style(root)
+    if "clam" in style.theme_names():
+        style.theme_use("clam")
+    base = tkfont.nametofont("TkDefaultFont")
+    base.configure(size=10)
+    for name in ("TkTextFont", "TkMenuFont", "TkHeadingFont"):
+        tkfont.nametofont(name).configure(size=10)
+    root.configure(background=BG)
+    style.configure(".", background=BG, foreground=TEXT)
+    style.configure("TFrame", background=BG)
+    style.configure("Panel.TFrame", background=PANEL)
+    style.configure("Toolbar.TFrame", background="#e3e7ed")
+    style.configure("TLabel", background=BG, foreground=TEXT)
+    style.configure("Heading.TLabel", font=(base.actual("family"), 10, "bold"))
+    style.configure("Hint.TLabel", foreground=MUTED)
+    style.configure("Error.TLabel", foreground="#c0392b", font=(base.actual("family"), 9))
+    style.configure("Status.TLabel", background="#e3e7ed", padding=(8, 2))
+    style.configure("StatusError.TLabel", background="#fde2e2", foreground="#a11d1d", padding=(8, 2))
+    style.configure("Toolbutton", padding=(8, 4), background="#e3e7ed")
+    style.map("Toolbutton", background=[("active", "#d3dae3"), ("disabled", "#e3e7ed")])
+    style.configure("Treeview", rowheight=22, background="white", fieldbackground="white")
+    style.configure("Treeview.Heading", font=(base.actual("family"), 9, "bold"))
+    style.configure("TNotebook.Tab", padding=(12, 4))
+    return style
+
+
+def load_icon(root: tk.Misc, names: list[str]) -> tk.PhotoImage | None:
+    """The first PNG of ``assets/`` matching one of ``names`` (stems), or None."""
+    for stem in names:
+        path = next((d / f"{stem}.png" for d in (ASSETS / "icons", ASSETS)
+                     if (d / f"{stem}.png").exists()), None)
+        if path is not None:
+            try:
+                return tk.PhotoImage(master=root, file=str(path))
+            except tk.TclError as exc:
+                log.debug("icon %s unreadable: %s", path, exc)
+    return None
+
+
+def toolbar_icon(root: tk.Misc, action: str) -> tk.PhotoImage | None:
+    size = 32 if root.winfo_fpixels("1i") > 140 else 16
+    stem = {"fit": "zoom-fit"}.get(action, action)
+    return load_icon(root, [f"{stem}-{size}", f"{stem}-16"])
+
+
+def category_icons(root: tk.Misc) -> dict[str, tk.PhotoImage]:
+    icons = {}
+    for path in sorted((ASSETS / "icons").glob("node-*-16.png")):
+        img = load_icon(root, [path.stem])
+        if img is not None:
+            icons[path.stem[len("node-"):-len("-16")]] = img
+    return icons

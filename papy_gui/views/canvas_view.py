@@ -1,0 +1,252 @@
+"""Draws the document on a Tk canvas: nodes, ports, pipes, run badges.
+
+Subscribes to the Document and the RunState and redraws the touched items;
+it never edits the document (gestures live in :mod:`canvas_interact`).
+World coordinates (the model's ``x, y``) map to canvas pixels by
+``px = x * scale + ox``; zoom and pan change ``scale`` and ``(ox, oy)``.
+
+Tags: every node item has ``node`` and ``n:<name>`` plus its part
+(``body``, ``title``, ``port_in``, ``port_out``, ``badge``, ``counters``);
+pipes have ``edge`` and ``e:<up>:<down>``.
+"""
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+
+from ..model.document import Document
+from ..model.run_state import RunState
+
+log = logging.getLogger(__name__)
+
+NODE_W, NODE_H, PORT_R = 176, 68, 7
+FONT = "TkDefaultFont"
+STATE_FILL = {"idle": "#ffffff", "building": "#eef3fb", "running": "#d7e9ff",
+              "paused": "#fff0c2", "stopping": "#ececec", "stopped": "#e4e4e4",
+              "finished": "#dcf3df", "failed": "#ffd9d9"}
+HEADER = "#34495e"
+HEADER_INPUT = "#2e7d62"
+SELECT = "#1f78d1"
+PORT_IN, PORT_OUT = "#3d8bd9", "#f08c2e"
+EDGE, EDGE_SELECTED = "#7b8794", SELECT
+
+
+class CanvasView:
+    """The drawing half of the canvas."""
+
+    def __init__(self, canvas: tk.Canvas, doc: Document, run_state: RunState) -> None:
+        self.canvas = canvas
+        self.doc = doc
+        self.run_state = run_state
+        self.scale = 1.0
+        self.ox, self.oy = 20.0, 20.0
+        self.preview: dict[str, tuple[float, float]] = {}  # positions during a drag
+        self.selected_edge: tuple[str, str] | None = None
+        run_state.subscribe(self._on_run)
+        self.set_document(doc)
+
+    def set_document(self, doc: Document) -> None:
+        self.doc.unsubscribe(self._on_doc)
+        self.doc = doc
+        doc.subscribe(self._on_doc)
+        self.selected_edge = None
+        self.redraw()
+
+    # -- coordinates ------------------------------------------------------
+    def to_screen(self, x: float, y: float) -> tuple[float, float]:
+        return x * self.scale + self.ox, y * self.scale + self.oy
+
+    def to_world(self, px: float, py: float) -> tuple[float, float]:
+        return (px - self.ox) / self.scale, (py - self.oy) / self.scale
+
+    def pos(self, name: str) -> tuple[float, float]:
+        if name in self.preview:
+            return self.preview[name]
+        node = self.doc.nodes[name]
+        return node.x, node.y
+
+    def port_xy(self, name: str, side: str) -> tuple[float, float]:
+        x, y = self.pos(name)
+        px, py = self.to_screen(x + (NODE_W if side == "out" else 0), y + NODE_H / 2)
+        return px, py
+
+    def _font(self, size: float, bold: bool = False):
+        px = max(1, round(size * self.scale))
+        return (FONT, px, "bold") if bold else (FONT, px)
+
+    # -- observers --------------------------------------------------------
+    def _on_doc(self, event: str, data: dict) -> None:
+        if event in ("node_added", "node_changed", "node_moved"):
+            self.draw_node(data["name"])
+            self.draw_edges_of(data["name"])
+        elif event == "node_removed":
+            self.canvas.delete(f"n:{data['name']}")
+        elif event == "node_renamed":
+            self.canvas.delete(f"n:{data['old']}")
+            self.redraw_edges()
+            self.draw_node(data["new"])
+        elif event == "edge_added":
+            self.draw_edge(*data["edge"])
+        elif event == "edge_removed":
+            self.canvas.delete(self.edge_tag(*data["edge"]))
+            if self.selected_edge == tuple(data["edge"]):
+                self.selected_edge = None
+        elif event in ("selection_changed", "resources_changed", "inputs_changed"):
+            for name in self.doc.nodes:
+                self.draw_node(name)
+        elif event == "reset":
+            self.redraw()
+
+    def _on_run(self, event: str, data: dict) -> None:
+        if event in ("stats", "error", "state"):
+            for name in self.doc.nodes:
+                self.draw_node(name)
+            self.redraw_edges()
+
+    # -- drawing ----------------------------------------------------------
+    def redraw(self) -> None:
+        self.canvas.delete("node", "edge")
+        for name in self.doc.nodes:
+            self.draw_node(name)
+        self.redraw_edges()
+
+    def redraw_edges(self) -> None:
+        self.canvas.delete("edge")
+        for a, b in self.doc.edges:
+            self.draw_edge(a, b)
+
+    def draw_edges_of(self, name: str) -> None:
+        for a, b in self.doc.edges:
+            if name in (a, b):
+                self.draw_edge(a, b)
+
+    @staticmethod
+    def edge_tag(a: str, b: str) -> str:
+        return f"e:{a}:{b}"
+
+    def draw_edge(self, a: str, b: str) -> None:
+        c, tag = self.canvas, self.edge_tag(a, b)
+        c.delete(tag)
+        if a not in self.doc.nodes or b not in self.doc.nodes:
+            return
+        x1, y1 = self.port_xy(a, "out")
+        x2, y2 = self.port_xy(b, "in")
+        dx = max(40 * self.scale, abs(x2 - x1) / 2)
+        selected = self.selected_edge == (a, b)
+        c.create_line(x1, y1, x1 + dx, y1, x2 - dx, y2, x2 - PORT_R * self.scale, y2,
+                      smooth=True, width=3 if selected else 2, arrow=tk.LAST,
+                      arrowshape=(10, 12, 4), fill=EDGE_SELECTED if selected else EDGE,
+                      tags=("edge", tag, "line"))
+        waiting = self.run_state.queued.get((a, b))
+        if waiting:
+            mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+            c.create_text(mx, my - 9 * self.scale, text=f"{waiting} waiting",
+                          font=self._font(8), fill="#5a6470", tags=("edge", tag, "queue"))
+        c.tag_lower("edge")
+
+    def draw_node(self, name: str) -> None:
+        c, tag = self.canvas, f"n:{name}"
+        c.delete(tag)
+        node = self.doc.nodes.get(name)
+        if node is None:
+            return
+        s = self.scale
+        x, y = self.to_screen(*self.pos(name))
+        w, h = NODE_W * s, NODE_H * s
+        tags = ("node", tag)
+        selected = name in self.doc.selection
+        state = self.run_state.node_state(name) if self.run_state.state != "idle" else "idle"
+        is_input = name in self.doc.input_nodes()
+        c.create_rectangle(x + 3, y + 3, x + w + 3, y + h + 3, fill="#d5dae0", outline="",
+                           tags=tags + ("shadow",))
+        c.create_rectangle(x, y, x + w, y + h, fill=STATE_FILL.get(state, "#ffffff"),
+                           outline=SELECT if selected else "#9aa5b1",
+                           width=3 if selected else 1, tags=tags + ("body",))
+        c.create_rectangle(x, y, x + w, y + 20 * s, fill=HEADER_INPUT if is_input else HEADER,
+                           outline="", tags=tags + ("body", "header"))
+        c.create_text(x + 8 * s, y + 10 * s, text=name, anchor="w", fill="white",
+                      font=self._font(10, True), tags=tags + ("title",))
+        func = " → ".join(f.name for f in node.functions)
+        c.create_text(x + 8 * s, y + 31 * s, text=f"ƒ {func}", anchor="w", fill="#1d2935",
+                      font=self._font(9), tags=tags + ("func",))
+        par = node.option("parallel")
+        sub = f"⇶ {par}" if par else "serial"
+        if is_input and name in self.doc.inputs:
+            sub += f"  ◂ {self.doc.inputs[name][:18]}"
+        c.create_text(x + 8 * s, y + 47 * s, text=sub, anchor="w", fill="#5a6470",
+                      font=self._font(8), tags=tags + ("resource",))
+        stats = self.run_state.pipers.get(name)
+        if stats is not None:
+            text = f"in {stats.get('in', 0)}  out {stats.get('out', 0)}  {state}"
+            c.create_text(x + 8 * s, y + 60 * s, text=text, anchor="w", fill="#1d2935",
+                          font=self._font(8), tags=tags + ("counters",))
+        r = PORT_R * s
+        cy = y + h / 2
+        c.create_oval(x - r, cy - r, x + r, cy + r, fill=PORT_IN, outline="white", width=2,
+                      tags=tags + ("port_in",))
+        c.create_polygon(x + w - r * 0.4, cy - r * 1.2, x + w + r * 1.3, cy,
+                         x + w - r * 0.4, cy + r * 1.2, fill=PORT_OUT, outline="white",
+                         width=2, tags=tags + ("port_out",))
+        errors = (stats or {}).get("errors", 0) or (1 if name in self.run_state.errors else 0)
+        if errors:
+            bx, by = x + w - 4 * s, y - 4 * s
+            c.create_oval(bx - 11 * s, by - 11 * s, bx + 11 * s, by + 11 * s, fill="#d93030",
+                          outline="white", width=2, tags=tags + ("badge",))
+            c.create_text(bx, by, text=str(errors), fill="white", font=self._font(8, True),
+                          tags=tags + ("badge",))
+
+    # -- zoom, pan, fit -------------------------------------------------------
+    def zoom(self, factor: float, px: float | None = None, py: float | None = None) -> None:
+        new = min(3.0, max(0.25, self.scale * factor))
+        if px is None:
+            px, py = self.canvas.winfo_width() / 2, self.canvas.winfo_height() / 2
+        self.ox = px - (px - self.ox) * new / self.scale
+        self.oy = py - (py - self.oy) * new / self.scale
+        self.scale = new
+        self.redraw()
+
+    def pan(self, dx: float, dy: float) -> None:
+        self.ox += dx
+        self.oy += dy
+        self.canvas.move("node", dx, dy)
+        self.canvas.move("edge", dx, dy)
+
+    def fit(self, margin: float = 30) -> None:
+        if not self.doc.nodes:
+            self.scale, self.ox, self.oy = 1.0, 20.0, 20.0
+            self.redraw()
+            return
+        xs = [n.x for n in self.doc.nodes.values()]
+        ys = [n.y for n in self.doc.nodes.values()]
+        x0, y0, x1, y1 = min(xs), min(ys), max(xs) + NODE_W, max(ys) + NODE_H
+        cw = max(self.canvas.winfo_width(), 200)
+        ch = max(self.canvas.winfo_height(), 150)
+        scale = min((cw - 2 * margin) / max(1, x1 - x0), (ch - 2 * margin) / max(1, y1 - y0))
+        self.scale = min(1.5, max(0.25, scale))
+        self.ox = (cw - (x1 - x0) * self.scale) / 2 - x0 * self.scale
+        self.oy = (ch - (y1 - y0) * self.scale) / 2 - y0 * self.scale
+        self.redraw()
+
+    # -- hit testing ------------------------------------------------------------
+    def hit(self, px: float, py: float) -> tuple[str, str | tuple[str, str] | None]:
+        """What is under canvas pixel (px, py): ("port_out"|"port_in"|"node", name),
+        ("edge", (a, b)) or ("background", None)."""
+        items = self.canvas.find_overlapping(px - 3, py - 3, px + 3, py + 3)
+        for item in reversed(items):
+            tags = self.canvas.gettags(item)
+            names = [t[2:] for t in tags if t.startswith("n:")]
+            if names:
+                part = "port_out" if "port_out" in tags else "port_in" if "port_in" in tags \
+                    else "badge" if "badge" in tags else "node"
+                return part, names[0]
+            edges = [t for t in tags if t.startswith("e:")]
+            if edges:
+                _, a, b = edges[0].split(":")
+                return "edge", (a, b)
+        return "background", None
+
+    def select_edge(self, edge: tuple[str, str] | None) -> None:
+        old, self.selected_edge = self.selected_edge, edge
+        for e in (old, edge):
+            if e is not None and e in self.doc.edges:
+                self.draw_edge(*e)

@@ -1,0 +1,209 @@
+"""The embedded Python console: interactive-console semantics in a Tk Text.
+
+Multi-line input (``codeop`` decides when a statement is complete), history
+with Up/Down, pygments highlighting of input and tracebacks, ``print`` output
+captured into the view. Code runs on the Tk thread, in ``namespace``; the
+source of every ``def`` typed here is kept so "Add as node" can write it out.
+"""
+from __future__ import annotations
+
+import ast
+import codeop
+import contextlib
+import logging
+import sys
+import tkinter as tk
+import traceback
+from collections.abc import Callable
+from tkinter import ttk
+
+from .highlight import MONO, TRACEBACK, highlight, setup_tags
+
+log = logging.getLogger(__name__)
+
+
+class _Writer:
+    def __init__(self, console: "ConsoleView", tag: str) -> None:
+        self.console, self.tag = console, tag
+
+    def write(self, s: str) -> int:
+        self.console.write(s, self.tag)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+class ConsoleView(ttk.Frame):
+    def __init__(self, master: tk.Misc, namespace: dict,
+                 add_node: Callable[[str, str], object] | None = None) -> None:
+        super().__init__(master)
+        self.namespace = namespace
+        self.add_node = add_node
+        self.sources: dict[str, str] = {}
+        self.history: list[str] = []
+        self._hist_pos = 0
+        self._buffer: list[str] = []
+        self._compiler = codeop.CommandCompiler()
+        bar = ttk.Frame(self)
+        bar.pack(fill="x")
+        self.add_button = ttk.Menubutton(bar, text="Add as node")
+        self.add_menu = tk.Menu(self.add_button, tearoff=False, postcommand=self._fill_menu)
+        self.add_button["menu"] = self.add_menu
+        self.add_button.pack(side="left", padx=4, pady=2)
+        ttk.Label(bar, text="plumber, doc, papy_engine and node functions are in scope",
+                  style="Hint.TLabel").pack(side="left", padx=8)
+        self.text = tk.Text(self, font=MONO, wrap="char", undo=False, height=8,
+                            background="#fbfbfc", insertbackground="#1d2935", padx=6, pady=4)
+        scroll = ttk.Scrollbar(self, command=self.text.yview)
+        self.text.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        self.text.pack(fill="both", expand=True)
+        setup_tags(self.text)
+        self.text.tag_configure("stdout", foreground="#1d2935")
+        self.text.tag_configure("stderr", foreground="#c0392b")
+        self.text.tag_configure("prompt", foreground="#8a8f98")
+        t = self.text
+        t.bind("<Return>", self._on_return)
+        t.bind("<KP_Enter>", self._on_return)
+        t.bind("<Up>", lambda e: self._on_history(-1))
+        t.bind("<Down>", lambda e: self._on_history(1))
+        t.bind("<KeyRelease>", lambda e: self._highlight_input())
+        t.bind("<BackSpace>", self._on_backspace)
+        t.bind("<Key>", self._on_key, add=True)
+        self.write("PaPy console: Python %s\n" % sys.version.split()[0], "prompt")
+        self._prompt(">>> ")
+
+    # -- text helpers -------------------------------------------------------------
+    def write(self, s: str, tag: str = "stdout") -> None:
+        self.text.insert("end", s, (tag,))
+        self.text.see("end")
+
+    def _prompt(self, prompt: str) -> None:
+        self.text.insert("end", prompt, ("prompt",))
+        self.text.mark_set("input_start", "end-1c")
+        self.text.mark_gravity("input_start", "left")
+        self.text.mark_set("insert", "end")
+        self.text.see("end")
+
+    def current_input(self) -> str:
+        return self.text.get("input_start", "end-1c")
+
+    def set_input(self, s: str) -> None:
+        self.text.delete("input_start", "end-1c")
+        self.text.insert("end", s)
+        self._highlight_input()
+
+    def _highlight_input(self) -> None:
+        highlight(self.text, "input_start", "end-1c")
+
+    def _on_key(self, event: tk.Event):
+        # typing before the prompt jumps to the end (output is read-only)
+        if event.char and self.text.compare("insert", "<", "input_start"):
+            self.text.mark_set("insert", "end")
+
+    def _on_backspace(self, _event):
+        if self.text.compare("insert", "<=", "input_start") and not self.text.tag_ranges("sel"):
+            return "break"
+        return None
+
+    def _on_history(self, step: int) -> str:
+        if not self.history:
+            return "break"
+        self._hist_pos = min(max(0, self._hist_pos + step), len(self.history))
+        self.set_input(self.history[self._hist_pos] if self._hist_pos < len(self.history) else "")
+        return "break"
+
+    # -- running ------------------------------------------------------------------
+    def _on_return(self, _event=None) -> str:
+        line = self.current_input()
+        self.text.insert("end", "\n")
+        self.push(line)
+        return "break"
+
+    def push(self, line: str) -> bool:
+        """Feed one line like ``InteractiveConsole.push``; True if more is needed."""
+        if line.strip():
+            self.history.append(line)
+        self._hist_pos = len(self.history)
+        self._buffer.append(line)
+        source = "\n".join(self._buffer)
+        try:
+            code = self._compiler(source, "<console>", "single")
+        except (SyntaxError, OverflowError, ValueError):
+            self._buffer = []
+            self._show_exception(skip=0)
+            self._prompt(">>> ")
+            return False
+        if code is None:
+            self._prompt("... ")
+            return True
+        self._buffer = []
+        self._remember_defs(source)
+        self._exec(code)
+        self._prompt(">>> ")
+        return False
+
+    def run_source(self, source: str) -> None:
+        """Run a block of code as if typed (used by tests and "Add as node")."""
+        self.write(source.rstrip("\n") + "\n", "prompt")
+        self._remember_defs(source)
+        try:
+            code = compile(source, "<console>", "exec")
+        except SyntaxError:
+            self._show_exception(skip=0)
+            return
+        self._exec(code)
+
+    def _exec(self, code) -> None:
+        out, err = _Writer(self, "stdout"), _Writer(self, "stderr")
+        hook = sys.displayhook
+        sys.displayhook = lambda v: (None if v is None else (out.write(repr(v) + "\n"),
+                                                            self.namespace.__setitem__("_", v)))
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                exec(code, self.namespace)
+        except SystemExit:
+            self.write("(SystemExit ignored in the console)\n", "stderr")
+        except BaseException:
+            self._show_exception(skip=1)
+        finally:
+            sys.displayhook = hook
+
+    def _show_exception(self, skip: int) -> None:
+        etype, value, tb = sys.exc_info()
+        for _ in range(skip):
+            tb = tb.tb_next if tb is not None else None
+        text = "".join(traceback.format_exception(etype, value, tb))
+        start = self.text.index("end-1c")
+        self.text.insert("end", text, ("stderr",))
+        highlight(self.text, start, "end-1c", TRACEBACK)
+        self.text.see("end")
+
+    def _remember_defs(self, source: str) -> None:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                seg = ast.get_source_segment(source, node, padded=False)
+                decos = "".join(f"@{ast.get_source_segment(source, d)}\n" for d in node.decorator_list)
+                self.sources[node.name] = decos + (seg or "") + "\n"
+
+    def functions(self) -> list[str]:
+        """Functions defined in this console that still exist in the namespace."""
+        return [n for n in self.sources if callable(self.namespace.get(n))]
+
+    def _fill_menu(self) -> None:
+        self.add_menu.delete(0, "end")
+        names = self.functions()
+        if not names:
+            self.add_menu.add_command(label="(define a function first)", state="disabled")
+        for n in names:
+            self.add_menu.add_command(label=n, command=lambda n=n: self.add_function(n))
+
+    def add_function(self, name: str):
+        if self.add_node is not None and name in self.sources:
+            return self.add_node(name, self.sources[name])
+        return None

@@ -1,0 +1,63 @@
+"""The per-node statistics table (a Treeview fed by RunState snapshots)."""
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+
+from ..model.run_state import RunState
+
+COLUMNS = (("in", "In", 60), ("out", "Out", 60), ("errors", "Errors", 60),
+           ("timeouts", "Timeouts", 70), ("busy_s", "Busy s", 70),
+           ("throughput", "Items/s", 80), ("state", "State", 90))
+
+
+class StatsView(ttk.Frame):
+    def __init__(self, master: tk.Misc, run_state: RunState) -> None:
+        super().__init__(master)
+        self.run_state = run_state
+        self.summary = ttk.Label(self, text="Not run yet.", style="Hint.TLabel")
+        self.summary.pack(anchor="w", padx=6, pady=2)
+        self.tree = ttk.Treeview(self, columns=[c for c, _, _ in COLUMNS], height=6)
+        self.tree.heading("#0", text="Node")
+        self.tree.column("#0", width=160)
+        for key, title, width in COLUMNS:
+            self.tree.heading(key, text=title)
+            self.tree.column(key, width=width, anchor="e")
+        self.tree.pack(fill="both", expand=True)
+        self.tree.tag_configure("errors", foreground="#c0392b")
+        run_state.subscribe(self._on_run)
+
+    def _on_run(self, event: str, data: dict) -> None:
+        if event in ("stats", "state", "error"):
+            self.refresh()
+
+    @staticmethod
+    def _fmt(key: str, value) -> str:
+        if isinstance(value, float):
+            return f"{value:.2f}" if key != "throughput" else f"{value:.1f}"
+        return "" if value is None else str(value)
+
+    def refresh(self) -> None:
+        rs = self.run_state
+        elapsed = rs.stats.get("elapsed_s")
+        text = f"State: {rs.state}"
+        if isinstance(elapsed, (int, float)):
+            text += f"   elapsed {elapsed:.1f} s"
+        if rs.message:
+            text += f"   {rs.message}"
+        self.summary.configure(text=text)
+        have = set(self.tree.get_children())
+        for name, s in rs.pipers.items():
+            values = [self._fmt(k, s.get(k)) for k, _, _ in COLUMNS]
+            tags = ("errors",) if s.get("errors") else ()
+            if name in have:
+                self.tree.item(name, values=values, tags=tags)
+                have.discard(name)
+            else:
+                self.tree.insert("", "end", iid=name, text=name, values=values, tags=tags)
+        for iid in have:
+            self.tree.delete(iid)
+
+    def row(self, name: str) -> dict:
+        values = self.tree.item(name, "values")
+        return {k: v for (k, _, _), v in zip(COLUMNS, values)}
