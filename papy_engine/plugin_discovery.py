@@ -327,7 +327,7 @@ def _import_user(name: str, entry: Path, reload: bool) -> ModuleType:
 
 # -- public API -----------------------------------------------------------------
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # a plugin that calls discover() while imported must not deadlock
 _cache: dict[tuple[str, ...], Registry] = {}
 
 

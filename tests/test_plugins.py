@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import multiprocessing
+import os
 import pickle
 import re
 import struct
@@ -317,9 +318,10 @@ def test_plugin_module_runs_headless_without_tkinter():
             "from papy_engine.plugin import discover\n"
             "r = discover(); assert len(r) > 30 and not r.failures, r.failures\n"
             "assert 'tkinter' not in [m for m in sys.modules if sys.modules[m] is not None]\n")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if k != "PAPY_PLUGIN_PATH"}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
     out = subprocess.run([sys.executable, "-m", "papy_engine.plugin", "--category", "flow"],
-                         check=True, timeout=60, capture_output=True, text=True).stdout
+                         check=True, timeout=60, capture_output=True, text=True, env=env).stdout
     assert "njoiner" in out
 
 
