@@ -222,7 +222,7 @@ class CanvasView:
         cw = max(self.canvas.winfo_width(), 200)
         ch = max(self.canvas.winfo_height(), 150)
         scale = min((cw - 2 * margin) / max(1, x1 - x0), (ch - 2 * margin) / max(1, y1 - y0))
-        self.scale = min(1.5, max(0.25, scale))
+        self.scale = min(1.2, max(0.25, scale))
         self.ox = (cw - (x1 - x0) * self.scale) / 2 - x0 * self.scale
         self.oy = (ch - (y1 - y0) * self.scale) / 2 - y0 * self.scale
         self.redraw()

@@ -113,3 +113,21 @@ class Form(ttk.Frame):
     def error_text(self, key: str) -> str:
         label = self.errors.get(key)
         return str(label.cget("text")) if label is not None else ""
+
+
+class ScrolledFrame(ttk.Frame):
+    """A frame whose ``inner`` child scrolls vertically (for long forms)."""
+
+    def __init__(self, master: tk.Misc, **kw) -> None:
+        super().__init__(master, **kw)
+        self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0,
+                                background=ttk.Style(self).lookup("TFrame", "background") or None)
+        self.bar = ttk.Scrollbar(self, orient="vertical", command=self.canvas.yview)
+        self.canvas.configure(yscrollcommand=self.bar.set)
+        self.bar.pack(side="right", fill="y")
+        self.canvas.pack(side="left", fill="both", expand=True)
+        self.inner = ttk.Frame(self.canvas)
+        self._win = self.canvas.create_window(0, 0, window=self.inner, anchor="nw")
+        self.inner.bind("<Configure>", lambda e: self.canvas.configure(
+            scrollregion=self.canvas.bbox("all")))
+        self.canvas.bind("<Configure>", lambda e: self.canvas.itemconfigure(self._win, width=e.width))

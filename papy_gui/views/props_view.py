@@ -16,7 +16,7 @@ from ..model.document import Document
 from ..model.errors import EditError
 from ..model.items import format_remote
 from ..model.palette import Palette
-from .form import Form
+from .form import Form, ScrolledFrame
 from .highlight import CodeText
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ class PropsView(ttk.Frame):
         self.title.pack(anchor="w")
         res = ttk.Frame(self)
         res.pack(fill="x", side="bottom")
-        self.body = ttk.Frame(self, width=290)
-        self.body.pack(fill="both", expand=True)
+        scroller = ScrolledFrame(self, width=300)
+        scroller.pack(fill="both", expand=True)
+        self.body = scroller.inner
         ttk.Label(res, text="Resources (shared pools)", style="Heading.TLabel").pack(anchor="w", pady=(8, 2))
         row = ttk.Frame(res)
         row.pack(fill="x")
