@@ -25,7 +25,6 @@ import itertools
 import linecache
 import logging
 import os
-import pprint
 import tempfile
 import traceback
 from dataclasses import dataclass, field
@@ -326,9 +325,54 @@ def _chains(edges: list[tuple[str, str]]) -> list[list[str]]:
     return chains
 
 
+def pretty(value: Any, column: int = 0, level: int = 0, width: int = LINE) -> str:
+    """``repr`` of a literal, broken over lines when it does not fit in ``width``.
+
+    Args:
+        column: where the literal starts on its first line.
+        level: the indentation of that line (nested items get ``level + 4``).
+
+    Containers of containers get one item per line; containers of scalars are
+    filled line by line.  Sets are sorted so that the text does not depend on
+    hash randomization.
+    """
+    if isinstance(value, (set, frozenset)) and value:
+        try:
+            items = sorted(value)
+        except TypeError:
+            items = list(value)
+        flat = "{" + ", ".join(repr(v) for v in items) + "}"
+        if isinstance(value, frozenset):
+            return f"frozenset({flat})"
+    else:
+        items = value
+        flat = repr(value)
+    if column + len(flat) <= width or not isinstance(value, (dict, list, tuple, set)) \
+            or not value:
+        return flat
+    inner = level + 4
+    pad = " " * inner
+    if isinstance(value, dict):
+        body = [f"{pad}{k!r}: {pretty(v, inner + len(repr(k)) + 2, inner, width)},"
+                for k, v in value.items()]
+        return "{\n" + "\n".join(body) + "\n" + " " * level + "}"
+    open_, close = "[]" if isinstance(value, list) else "{}" if isinstance(value, set) else "()"
+    if not any(isinstance(v, (dict, list, tuple, set, frozenset)) for v in items):
+        body, line = [], pad
+        for v in items:
+            piece = repr(v) + ","
+            if line.strip() and len(line) + 1 + len(piece) > width:
+                body.append(line)
+                line = pad
+            line += (" " if line.strip() else "") + piece
+        body.append(line)
+    else:
+        body = [f"{pad}{pretty(v, inner, inner, width)}," for v in items]
+    return open_ + "\n" + "\n".join(body) + "\n" + " " * level + close
+
+
 def _format_literal(name: str, value: Any) -> str:
-    text = pprint.pformat(value, width=LINE - len(name) - 3, sort_dicts=False)
-    return f"{name} = {text}\n"
+    return f"{name} = {pretty(value, len(name) + 3, 0)}\n"
 
 
 def render(desc: PipelineDescription) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 from .errors import ScriptError
 from .script import (DEFAULT_DOCSTRING, IMAP_DEFAULTS, NODE_DEFAULTS, SCRIPT_NAMES, FuncRef,
-                     NodeDesc, PipelineDescription, ResourceDesc, identifier)
+                     NodeDesc, PipelineDescription, ResourceDesc, identifier, pretty)
 from .worker import func_name
 
 __all__ = ["describe", "is_literal", "importable"]
@@ -313,7 +313,7 @@ class _Context:
             spec = where[1] if where[1] == var else f"{where[1]} as {var}"
             return f"from {where[0]} import {spec}"
         if is_literal(value):
-            return f"{var} = {value!r}"
+            return f"{var} = {pretty(value, len(var) + 3, 0)}"
         raise ScriptError(f"cannot save {label}: {value!r} (a {type(value).__name__}) is "
                           "not a literal, a module or an importable object")
 
@@ -409,6 +409,23 @@ def _node(piper, ctx: _Context, resource: str | None) -> NodeDesc:
     return NodeDesc(name=piper.name, functions=refs, args=args, kwargs=kwargs, options=options)
 
 
+def _edges(plumber) -> list[tuple[str, str]]:
+    """All edges, ordered so that paths come out as chains (``a -> b -> c`` reads better)."""
+    seen: set = set()
+    out: list[tuple[str, str]] = []
+    for p in plumber.postorder():
+        for c in plumber.children_of(p):
+            u, v = p, c
+            while (u, v) not in seen:
+                seen.add((u, v))
+                out.append((u.name, v.name))
+                nxt = [w for w in plumber.children_of(v) if (v, w) not in seen]
+                if not nxt:
+                    break
+                u, v = v, nxt[0]
+    return out
+
+
 def describe(plumber, inputs=None, layout=None) -> PipelineDescription:
     """See :func:`papy_engine.script.describe`."""
     if inputs is None:
@@ -455,7 +472,7 @@ def describe(plumber, inputs=None, layout=None) -> PipelineDescription:
                 resources.append(ResourceDesc(name=name, options=options))
             res = by_id[id(imap)]
         nodes.append(_node(piper, ctx, res))
-    edges = [(p.name, c.name) for p in plumber.postorder() for c in plumber.children_of(p)]
+    edges = _edges(plumber)
     extra = ctx.extra_preamble()
     if preamble.strip() and extra:
         preamble = preamble.rstrip("\n") + "\n\n\n" + extra
