@@ -51,6 +51,8 @@ def is_literal(value: Any) -> bool:
 def importable(obj: Any) -> tuple[str, str] | None:
     """``(module, qualname)`` when importing ``module`` and following ``qualname`` gives ``obj``."""
     module = getattr(obj, "__module__", None)
+    if module is None and hasattr(obj, "__objclass__"):  # e.g. str.upper
+        module = getattr(obj.__objclass__, "__module__", None)
     qual = getattr(obj, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qual, str) or module == "__main__" \
             or "<" in qual:
@@ -112,6 +114,20 @@ def _preamble_names(code: str) -> set[str]:
     return names
 
 
+def _preamble_imports(code: str) -> dict[tuple[str, str], str]:
+    """``(module, name) -> local name`` for the ``from module import name`` lines of ``code``."""
+    try:
+        tree = ast.parse(code) if code.strip() else None
+    except SyntaxError:
+        tree = None
+    out: dict[tuple[str, str], str] = {}
+    for stmt in tree.body if tree else ():
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            for a in stmt.names:
+                out.setdefault((stmt.module, a.name), a.asname or a.name)
+    return out
+
+
 def _lambda_node(func) -> tuple[ast.Lambda, str]:
     """The ``ast.Lambda`` of ``func`` and the text it was parsed from."""
     lines, start = inspect.findsource(func)
@@ -142,7 +158,7 @@ def _lambda_node(func) -> tuple[ast.Lambda, str]:
 
 def _expression_at(text: str) -> str:
     """The text of the expression starting ``text``, up to a ``,``/closing bracket at depth 0."""
-    depth, end = 0, None
+    depth, end, params = 0, None, False
     lines = text.splitlines(True)
     offsets = [0]
     for ln in lines:
@@ -150,7 +166,13 @@ def _expression_at(text: str) -> str:
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             pos = offsets[tok.start[0] - 1] + tok.start[1]
-            if tok.type == tokenize.OP and tok.string in "([{":
+            if depth == 0 and tok.type == tokenize.NAME and tok.string == "lambda":
+                params = True  # commas of the parameter list are part of the lambda
+            elif depth == 0 and params and tok.type == tokenize.OP and tok.string == ":":
+                params = False
+            elif params and tok.type == tokenize.OP and tok.string == ",":
+                continue
+            elif tok.type == tokenize.OP and tok.string in "([{":
                 depth += 1
             elif tok.type == tokenize.OP and tok.string in ")]}":
                 if depth == 0:
@@ -173,6 +195,7 @@ class _Context:
     def __init__(self, preamble: str) -> None:
         self.preamble = preamble
         self.preamble_names = _preamble_names(preamble)
+        self.preamble_imports = _preamble_imports(preamble)
         self.bound: dict[str, Any] = {}      # script name -> object it binds
         self.refs: dict[int, FuncRef] = {}   # id(function) -> its FuncRef
         self.keep: list[Any] = []            # keep ids valid
@@ -370,6 +393,10 @@ class _Context:
             module, qual = where
             first, _, rest = qual.partition(".")
             top_obj = getattr(importlib.import_module(module), first)
+            known = self.preamble_imports.get((module, first))
+            if known is not None:  # the preamble of a loaded script imports it already
+                self.bound.setdefault(known, top_obj)
+                return known + (f".{rest}" if rest else "")
             if self.bound.get(first) is top_obj:
                 name = first
                 if not any(r.module == module and r.name.split(".")[0] == first

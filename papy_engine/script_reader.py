@@ -141,7 +141,8 @@ class _Parser:
                     and isinstance(stmt.value.func, ast.Attribute) \
                     and isinstance(stmt.value.func.value, ast.Name) \
                     and stmt.value.func.value.id == plumber_var and plumber_var is not None:
-                self.plumber_call(stmt.value, node_vars, added, edges)
+                self.plumber_call(stmt.value, node_vars, added, edges,
+                                  lambda call: self.piper(call, res_vars, worker_vars))
                 continue
             if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name) \
                     and stmt.value.id == plumber_var and plumber_var is not None:
@@ -277,10 +278,15 @@ class _Parser:
         return {"name": name, "refs": refs, "args": args, "kwargs": kwargs, "options": options,
                 "line": call.lineno}
 
-    def plumber_call(self, call: ast.Call, node_vars, added, edges) -> None:
+    def plumber_call(self, call: ast.Call, node_vars, added, edges, inline) -> None:
         method = call.func.attr
 
         def piper_var(node):
+            if _callee(node) == "Piper":  # a Piper(...) written inline
+                key = f"<inline {node.lineno}:{node.col_offset}>"
+                if key not in node_vars:
+                    node_vars[key] = inline(node)
+                node = ast.Name(id=key, lineno=node.lineno)
             if not isinstance(node, ast.Name) or node.id not in node_vars:
                 raise self.error(node, f"{_seg(self.text, node)!r} is not a Piper created in "
                                        "pipeline()")
@@ -444,7 +450,7 @@ class _Parser:
             if full in refs:
                 continue
             top = full.split(".")[0]
-            if full == top and hasattr(builtins, full):
+            if hasattr(builtins, top):  # len, or str.upper
                 refs[full] = FuncRef(name=full, module="builtins", qualname=full)
                 continue
             raise self.error(node, f"unknown name {full!r}: a node function must be imported "
