@@ -159,7 +159,8 @@ def test_transfer_between_processes(pools, tmp_path, transport, serializer):
             assert got == SMALL
         else:
             assert got == digest(big_item(serializer))
-        no_leftovers(str(tmp_path), [pid])
+    # shm segments go back to their producer's pool and to the OS after IDLE_S
+    no_leftovers(str(tmp_path), [pid])
 
 
 @pytest.mark.timeout(60)
@@ -174,6 +175,19 @@ def test_worker_composition_as_in_the_paper(pools, tmp_path):
 
 def _call_worker(worker, value):
     return worker((value,))
+
+
+@pytest.mark.timeout(30)
+def test_shm_segments_are_recycled_and_stale_locators_refused(pools, tmp_path):
+    producer, consumer = pools
+    pid, first = producer.apply(produce, ("big", "shm", "pickle", str(tmp_path)))
+    assert consumer.apply(consume, (first,)) == digest(big_item("pickle"))
+    _, second = producer.apply(produce, ("small", "shm", "pickle", str(tmp_path)))
+    assert second.address == first.address and second.key != first.key
+    stale = consumer.apply(consume, (first,))
+    assert isinstance(stale, WorkerError) and "holds no item" in stale.message
+    assert consumer.apply(consume, (second,)) == SMALL
+    no_leftovers(str(tmp_path), [pid])
 
 
 # -- clear placeholders for bad input ------------------------------------------

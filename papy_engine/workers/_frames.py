@@ -12,7 +12,12 @@ Layout (all integers little-endian)::
     magic "PAPYITM1" | serializer u8 | 3 pad | nbuf u32 | stream_len u64
     | nbuf x u64 buffer lengths | stream | (pad to 64) buffer 0 | (pad) buffer 1 ...
 
-Buffers start on 64-byte boundaries so arrays rebuilt on them are aligned.
+The top bit of a buffer length says the producer's buffer was read-only
+(``bytes``): a reader may then hand back an immutable ``bytes`` object read
+straight from a file descriptor, which ``bytes()`` in the rebuilder does not
+copy again; writable buffers (numpy arrays, bytearray) are read into a
+bytearray the rebuilt object can keep.  Buffers start on 64-byte boundaries
+so arrays rebuilt on them are aligned.
 The format is self-describing: a frame file can be decoded without its locator.
 """
 from __future__ import annotations
@@ -35,6 +40,7 @@ _HEAD = struct.Struct("<8sB3xIQ")
 _ALIGN = 64
 # Buffers smaller than this stay in band: a separate write costs more than a copy.
 OOB_MIN = 64 * 1024
+_READONLY = 1 << 63
 
 
 def check_serializer(serializer: Any) -> str:
@@ -127,8 +133,9 @@ class Frame:
         self.stream = memoryview(stream).cast("B")
         self.buffers = buffers
         lengths = [b.nbytes for b in buffers]
+        flagged = [n | (_READONLY if b.readonly else 0) for n, b in zip(lengths, buffers)]
         self.head = (_HEAD.pack(_MAGIC, code, len(buffers), self.stream.nbytes)
-                     + struct.pack(f"<{len(lengths)}Q", *lengths))
+                     + struct.pack(f"<{len(lengths)}Q", *flagged))
         pos = len(self.head) + self.stream.nbytes
         offsets = []
         for n in lengths:
@@ -206,24 +213,26 @@ def encode(obj: Any, serializer: str = "pickle", oob: bool = True) -> Frame:
     return Frame(code, stream, [])
 
 
-def parse_header(view: memoryview) -> tuple[str, int, list[int]]:
-    """Return ``(serializer, stream_len, buffer_lengths)`` of a frame header."""
-    if view.nbytes < _HEAD.size:
-        raise ValueError(f"truncated item: {view.nbytes} bytes is shorter than a header")
-    magic, code, nbuf, stream_len = _HEAD.unpack_from(view, 0)
+def _layout(read) -> tuple[str, list[tuple[int, int, bool]], int]:
+    """Parse a header through ``read(offset, n, readonly)``.
+
+    Returns ``(serializer, parts, total)`` where ``parts`` lists the
+    ``(offset, length, readonly)`` of the stream and then of each buffer.
+    """
+    head = read(0, _HEAD.size, True)
+    magic, code, nbuf, stream_len = _HEAD.unpack_from(head, 0)
     if magic != _MAGIC or code >= len(SERIALIZERS):
         raise ValueError("not a PaPy item (bad magic number or serializer code)")
-    lengths = list(struct.unpack_from(f"<{nbuf}Q", view, _HEAD.size))
-    return SERIALIZERS[code], stream_len, lengths
-
-
-def frame_size(view: memoryview) -> int:
-    """The total size of the frame whose header starts ``view``."""
-    _, stream_len, lengths = parse_header(view)
-    pos = _HEAD.size + 8 * len(lengths) + stream_len
-    for n in lengths:
-        pos = -(-pos // _ALIGN) * _ALIGN + n
-    return pos
+    pos = _HEAD.size + 8 * nbuf
+    flagged = struct.unpack_from(f"<{nbuf}Q", read(_HEAD.size, 8 * nbuf, True), 0) \
+        if nbuf else ()
+    parts = [(pos, stream_len, True)]
+    pos += stream_len
+    for n in flagged:
+        pos = -(-pos // _ALIGN) * _ALIGN
+        parts.append((pos, n & ~_READONLY, bool(n & _READONLY)))
+        pos += n & ~_READONLY
+    return SERIALIZERS[code], parts, pos
 
 
 def decode(view: memoryview) -> Any:
@@ -232,17 +241,23 @@ def decode(view: memoryview) -> Any:
     Objects that keep a reference to an out-of-band buffer (a numpy array)
     keep ``view``'s memory alive; bytes, bytearray and array.array are copied.
     """
-    serializer, stream_len, lengths = parse_header(view)
-    pos = _HEAD.size + 8 * len(lengths)
-    stream = view[pos:pos + stream_len]
-    pos += stream_len
-    buffers = []
-    for n in lengths:
-        pos = -(-pos // _ALIGN) * _ALIGN
-        buffers.append(view[pos:pos + n])
-        pos += n
-    if pos > view.nbytes:
-        raise ValueError(f"truncated item: {view.nbytes} bytes, expected {pos}")
+    def read(off: int, n: int, readonly: bool):
+        if off + n > view.nbytes:
+            raise ValueError(f"truncated item: {view.nbytes} bytes, expected at least "
+                             f"{off + n}")
+        return view[off:off + n]
+    return decode_from(read)
+
+
+def decode_from(read) -> Any:
+    """Rebuild an item whose frame is read piecewise by ``read(offset, n, readonly)``.
+
+    ``read`` returns a bytes-like object of exactly ``n`` bytes (or raises);
+    for ``readonly=False`` it must be writable if the item may keep it.
+    """
+    serializer, parts, _ = _layout(read)
+    stream = read(parts[0][0], parts[0][1], True)
+    buffers = [read(off, n, ro) for off, n, ro in parts[1:]]
     try:
         if serializer == "pickle":
             return pickle.loads(stream, buffers=buffers)
@@ -254,7 +269,8 @@ def decode(view: memoryview) -> Any:
         return json.loads(str(stream, "utf-8"))
     finally:
         for buf in (stream, *buffers):
-            try:
-                buf.release()
-            except BufferError:  # still exported by the rebuilt object
-                pass
+            if isinstance(buf, memoryview):
+                try:
+                    buf.release()
+                except BufferError:  # still exported by the rebuilt object
+                    pass

@@ -3,10 +3,12 @@
 Each transport has a ``put(frame, opts) -> ItemLocator`` run by the producer
 and a ``get(locator, remove, timeout) -> item`` run by the consumer.
 
-* ``file``: a file ``papy_<pid>_<token>.item`` in ``dir``; read through mmap.
-* ``shm``: a POSIX shared-memory segment ``/papy_<pid>_<token>``; read
-  through a private (copy-on-write) mmap, so a numpy array rebuilt on an
-  out-of-band buffer needs no copy at all.
+* ``file``: a file ``papy_<pid>_<token>.item`` in ``dir``.
+
+``file`` and ``shm`` items are read with ``pread``: each payload is copied
+once, straight into the object it is rebuilt from.
+* ``shm``: a POSIX shared-memory segment ``/papy_<pid>_<token>``, recycled
+  by its producer (see :mod:`._shm`).
 * ``sqlite``: a row ``(key, pid, created, data)`` of table ``papy_items`` in
   ``dir/papy_items.sqlite3``, written and read with incremental blob I/O.
 * ``fifo``: a named pipe; a daemon thread of the producer writes the frame
@@ -14,12 +16,6 @@ and a ``get(locator, remove, timeout) -> item`` run by the consumer.
 * ``tcp``: a listening socket on an ephemeral port; a daemon thread of the
   producer sends the frame to the first client that presents the locator's
   random token, then closes the socket.
-
-Shared memory deliberately bypasses ``multiprocessing.shared_memory``'s
-resource tracker (Python < 3.13 registers every attach): a segment created in
-one pool worker and unlinked in another would otherwise make the creator's
-tracker warn about "leaked" segments and unlink them a second time.  Segment
-lifetime is owned here instead (see :mod:`._leases`).
 """
 from __future__ import annotations
 
@@ -28,7 +24,6 @@ import errno
 import fcntl
 import hmac
 import logging
-import mmap
 import os
 import select
 import socket
@@ -39,12 +34,7 @@ import time
 from typing import Any
 
 from ..errors import PapyError
-from . import _frames, _leases
-
-try:
-    import _posixshmem
-except ImportError:  # pragma: no cover - Windows
-    _posixshmem = None
+from . import _frames, _leases, _shm
 
 __all__ = ["ItemLocator", "TransferError", "TRANSPORTS", "put", "get", "cleanup"]
 
@@ -115,20 +105,33 @@ def _write_all(fd: int, frame: _frames.Frame) -> None:
             view = view[os.write(fd, view):]
 
 
-def _decode_fd(fd: int, loc: ItemLocator) -> Any:
-    """Decode the frame stored in the file-like ``fd`` (file or shm)."""
-    size = os.fstat(fd).st_size
-    if size < loc.size:
-        raise TransferError(f"item {loc} is truncated: {size} of {loc.size} bytes")
-    mm = mmap.mmap(fd, loc.size, access=mmap.ACCESS_COPY)
+def _pread_exact(fd: int, n: int, offset: int, readonly: bool):
+    """``n`` bytes at ``offset``: immutable bytes (read once) or a bytearray."""
+    if readonly:
+        data = os.pread(fd, n, offset)
+        if len(data) == n:
+            return data
+    buf = bytearray(n)
+    view, pos = memoryview(buf), 0
+    while pos < n:
+        got = os.preadv(fd, [view[pos:]], offset + pos)
+        if not got:
+            raise EOFError(f"{pos} of {n} bytes at offset {offset}")
+        pos += got
+    view.release()
+    return bytes(buf) if readonly else buf
+
+
+def _decode_fd(fd: int, loc: ItemLocator, base: int = 0) -> Any:
+    """Decode the frame stored at ``base`` in the file or segment ``fd``.
+
+    Reading with pread copies each payload once, straight into the object
+    the item is rebuilt from, without mapping pages into this process.
+    """
     try:
-        with memoryview(mm) as view:
-            return _frames.decode(view)
-    finally:
-        try:
-            mm.close()
-        except BufferError:  # an object rebuilt in place keeps the mapping alive
-            pass
+        return _frames.decode_from(lambda off, n, ro: _pread_exact(fd, n, base + off, ro))
+    except EOFError as exc:
+        raise TransferError(f"item {loc} is truncated: {exc}") from None
 
 
 # -- file ---------------------------------------------------------------------
@@ -166,45 +169,36 @@ def _get_file(loc: ItemLocator, remove: bool, timeout: float | None) -> Any:
 # -- shm ----------------------------------------------------------------------
 
 def _need_shm() -> None:
-    if _posixshmem is None:  # pragma: no cover
+    if _shm._posixshmem is None:  # pragma: no cover
         raise TransferError("transport 'shm' needs POSIX shared memory (not available "
                             "on this platform): use 'file' or 'tcp'")
 
 
-def _shm_unlink(name: str) -> None:
-    try:
-        _posixshmem.shm_unlink("/" + name)
-    except FileNotFoundError:
-        pass
-
-
 def _put_shm(frame, loc_kw, opts) -> ItemLocator:
     _need_shm()
-    name = _leases.new_name(opts["timeout"] is None)
-    fd = _posixshmem.shm_open("/" + name, os.O_RDWR | os.O_CREAT | os.O_EXCL, mode=0o600)
-    try:
-        # write() into tmpfs beats faulting in a fresh shared mapping page by page
-        _write_all(fd, frame)
-    except BaseException:
-        _shm_unlink(name)
-        raise
-    finally:
-        os.close(fd)
-    if opts["timeout"] is not None:
-        _leases.add(opts["timeout"], lambda: _shm_unlink(name))
-    return ItemLocator(address=name, **loc_kw)
+    name, gen = _shm.put(frame, opts["timeout"])
+    return ItemLocator(address=name, key=str(gen), **loc_kw)
 
 
 def _get_shm(loc: ItemLocator, remove: bool, timeout: float | None) -> Any:
     _need_shm()
     try:
-        fd = _posixshmem.shm_open("/" + loc.address, os.O_RDONLY, mode=0o600)
+        fd = _shm.open_item(loc.address)
     except FileNotFoundError:
         raise _gone(loc, f"no shared-memory segment {loc.address!r}") from None
     try:
+        gen = int(loc.key or 0)
+        if _shm.read_ctrl(fd) != (_shm.BUSY, gen):
+            raise _gone(loc, f"segment {loc.address!r} holds no item #{gen} any more")
+        item = _decode_fd(fd, loc, _shm.HEADER)
+        if _shm.read_ctrl(fd) != (_shm.BUSY, gen):  # recycled while we read
+            raise _gone(loc, f"segment {loc.address!r} was recycled while loading")
         if remove:
-            _shm_unlink(loc.address)
-        return _decode_fd(fd, loc)
+            if loc.address.startswith(_leases.PREFIX + "keep_"):
+                _shm.unlink(loc.address)
+            else:
+                _shm.write_ctrl(fd, _shm.FREE, gen)  # back to its producer's pool
+        return item
     finally:
         os.close(fd)
 
@@ -516,8 +510,8 @@ def cleanup(dir: str | None = None, db: str | None = None) -> int:
     removed = 0
     d = _dir(dir)
     places = [(d, (".item", ".fifo"), _unlink)]
-    if os.path.isdir("/dev/shm") and _posixshmem is not None:
-        places.append(("/dev/shm", ("",), lambda p: _shm_unlink(os.path.basename(p))))
+    if os.path.isdir("/dev/shm") and _shm._posixshmem is not None:
+        places.append(("/dev/shm", ("",), lambda p: _shm.unlink(os.path.basename(p))))
     for where, suffixes, remove in places:
         try:
             entries = list(os.scandir(where))
