@@ -69,9 +69,10 @@ class Progress:
             self._write(self.line(stats) + "\n")
 
     def close(self, stats: dict) -> None:
-        """Final redraw; the table stays on screen above the summary."""
+        """Clear the live table: the summary that follows shows the final numbers."""
         if self.tty and not self.quiet and self._drawn:
-            self.update(stats, force=True)
+            self._write(_up(self._drawn) + CLEAR_DOWN)
+            self._drawn = 0
 
     def _write(self, text: str) -> None:
         try:
