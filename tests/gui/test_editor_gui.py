@@ -230,3 +230,19 @@ def test_autosave_written_after_edit(fresh):
     target = files.autosave_path(app.doc.path)
     assert pump(app.root, target.exists, 5)
     assert "ipasser" in target.read_text()
+
+
+EXAMPLES = sorted((__import__("pathlib").Path(__file__).resolve().parents[2] / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("example", [p for p in EXAMPLES if p.name != "build_examples.py"],
+                         ids=lambda p: p.stem)
+def test_open_example_save_same_text_and_screenshot(fresh, example, tmp_path):
+    app = fresh
+    assert app.files.open(str(example))
+    assert app.doc.nodes and not app.doc.modified
+    pump(app.root, timeout=0.2)
+    screenshot(app.root, f"gui-example-{example.stem}")
+    out = tmp_path / example.name
+    assert app.files._save_to(str(out))
+    assert out.read_text() == example.read_text()
