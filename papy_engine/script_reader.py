@@ -18,7 +18,7 @@ import builtins
 import os
 
 from .errors import ScriptError
-from .script import (DEFAULT_DOCSTRING, HEADER_NAMES, IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef,
+from .script import (HEADER_NAMES, IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef,
                      NodeDesc, PipelineDescription, ResourceDesc)
 
 __all__ = ["read", "parse", "inputs_source"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from papy_engine import IMap, Piper, Plumber, Worker, imports
-from papy_engine.errors import ScriptError, WorkerError
+from papy_engine.errors import ScriptError
 from papy_engine.script import (FuncRef, NodeDesc, PipelineDescription, ResourceDesc, build,
                                 describe, load, read, render, save, script)
 from papy_engine.workers.core import ipasser, sjoiner
