@@ -29,9 +29,8 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'papy_engine' has no attribute {name!r}")
-    if name == module:  # a submodule exposed under its own name (script)
+    if name == module:  # the script module, which is also callable (script.py)
         value = importlib.import_module(f"{__name__}.{module}")
-        value = getattr(value, name, value)
     else:
         value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value

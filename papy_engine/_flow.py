@@ -45,8 +45,8 @@ class Gate:
         with self._cond:
             return self.pulling == 0
 
-    def batches(self, name: str, iterable: Iterable, size: int) -> Iterator[list]:
-        """``iterable`` in lists of up to ``size`` items, honouring pause/stop."""
+    def batches(self, name: str, iterable: Iterable, size) -> Iterator[list]:
+        """``iterable`` in lists of ``size()`` items at most, honouring pause/stop."""
         it = iter(iterable)
         self.pulled.setdefault(name, 0)
         while True:
@@ -57,7 +57,7 @@ class Gate:
                     return
                 self.pulling += 1
             try:
-                batch = list(itertools.islice(it, size))
+                batch = list(itertools.islice(it, size()))
             finally:
                 with self._cond:
                     self.pulling -= 1

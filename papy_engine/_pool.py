@@ -133,6 +133,16 @@ def _child_main(task_r, result_w, progress, close_fds):
             inbox.put(("stop",))
 
     threading.Thread(target=reader, name="papy-reader", daemon=True).start()
+    try:
+        _serve(inbox, result_w, progress)
+    except (BrokenPipeError, EOFError, OSError):
+        pass  # the parent went away or closed our pipe: nobody wants the results
+    finally:
+        result_w.close()
+
+
+def _serve(inbox, result_w, progress):
+    import dill
     funcs: dict = {}
     names: dict = {}
     modes: dict = {}
@@ -169,7 +179,6 @@ def _child_main(task_r, result_w, progress, close_fds):
             funcs.pop(msg[1], None)
         elif kind == "stop":
             break
-    result_w.close()
 
 
 class ProcessSlot:

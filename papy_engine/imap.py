@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 _names = itertools.count()
 TARGET_CHUNK_S = 0.02   # aim for this much work per chunk message
+TARGET_INFLIGHT_S = 0.5  # default: work held in flight per worker
 MAX_OUTSTANDING = 2     # chunks per slot: one running, one waiting
+MAX_STARTUP_DEATHS = 3  # replacements dying before any work: the pool is broken
 DEFAULT_STRIDE = 4096
 
 
@@ -133,6 +135,7 @@ class IMap:
         self._nslots = 0
         self._numbers = itertools.count()
         self._stop_timeout = 10.0
+        self._startup_deaths = 0
         if func is not None:
             self.add_task(func, iterable if iterable is not None else ())
 
@@ -144,8 +147,10 @@ class IMap:
             raise IMapError(f"task function must be callable (got {func!r})")
         call = _pool.TaskCall(func, args, kwargs)
         it = iter(iterable)
-        batches = iter(lambda: list(itertools.islice(it, self._pull_size())), [])
-        return self._add(call, batches, timeout, call.name)
+        tid = self._add(call, None, timeout, call.name)
+        task = self._tasks[tid]
+        task.batches = iter(lambda: list(itertools.islice(it, self._room(task))), [])
+        return tid
 
     def _add_batch_task(self, func, batches: Iterator[list], timeout=None, name=None,
                         on_chunk=None, ordered=None, boxed=False) -> int:
@@ -177,6 +182,27 @@ class IMap:
         """Items pulled at a time: the stride, or less when the buffer is small."""
         budget = min((t.budget for t in self._tasks if t.budget), default=0)
         return min(self._stride(), budget) if budget else self._stride()
+
+    def _limit(self, task: _Task) -> int:
+        """How many items ``task`` may hold (pulled, not yet consumed).
+
+        With an explicit ``stride``/``buffer`` that is the task's share of the
+        buffer.  By default it adapts to the measured cost per item: enough for
+        about TARGET_INFLIGHT_S of work per worker, so fast functions stream
+        thousands of items while slow ones hold a few -- which keeps pause and
+        stop (which let pulled items finish) prompt.
+        """
+        if self.stride is not None or self.buffer is not None:
+            return task.budget
+        n = max(1, self._nslots)
+        if task.cost is None:
+            return min(task.budget, 4 * n)
+        want = int(n * TARGET_INFLIGHT_S / max(task.cost, 1e-9))
+        return max(min(task.budget, 4 * n), min(task.budget, want))
+
+    def _room(self, task: _Task) -> int:
+        """Items the feeder of ``task`` should pull next."""
+        return max(1, min(self._pull_size(), self._limit(task) - task.held))
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
@@ -301,12 +327,14 @@ class IMap:
 
     # -- feeders --------------------------------------------------------------
     def _feed(self, task: _Task) -> None:
+        fixed = self.stride is not None or self.buffer is not None
         stride = self._pull_size()
         try:
             while True:
                 with self._lock:
-                    while (task.held + stride > task.budget and task.held > 0
-                           and not self._stopping):
+                    while (task.held > 0 and not self._stopping
+                           and (task.held + stride > task.budget if fixed
+                                else task.held >= self._limit(task))):
                         self._changed.wait()
                     if self._stopping:
                         return
@@ -471,6 +499,8 @@ class IMap:
         if serial in slot.outstanding:
             slot.outstanding.remove(serial)
         _, task, start, items = entry
+        slot.replies = getattr(slot, "replies", 0) + 1
+        self._startup_deaths = 0
         if kind == "raise":
             err = reply[2]
             log.error("piper %s: item %s raised (debug mode): %s", task.name, err.index, err)
@@ -507,11 +537,19 @@ class IMap:
             self._changed.notify_all()
 
     def _on_death(self, slot) -> None:
+        if slot.kind == "process":
+            slot.proc.join(2.0)  # reap it, so that its exit code is known
         reason = slot.exit_reason()
         if slot in self._slots:
             self._slots.remove(slot)
         slot.dead = True
         timed = slot.timed_out
+        began = bool(slot.outstanding) and int(slot.progress[_pool.SERIAL]) == slot.outstanding[0]
+        if not timed and not began and not getattr(slot, "replies", 0):
+            self._startup_deaths += 1
+            if self._startup_deaths >= MAX_STARTUP_DEATHS and not self._stopping:
+                self._broken(slot, reason)
+                return
         if not self._stopping:
             log.warning("IMap %s: worker %s died (%s)%s", self.name, slot.number, reason,
                         "" if timed else "; starting a replacement")
@@ -546,6 +584,23 @@ class IMap:
             log.debug("closing dead worker %s", slot.number, exc_info=True)
         if not self._stopping:
             self._replace()
+
+    def _broken(self, slot, reason: str) -> None:
+        """Workers die before running anything: give up instead of looping."""
+        msg = (f"IMap {self.name!r}: {self._startup_deaths} worker processes in a row died "
+               f"before running any item ({reason}). A spawned worker re-imports the main "
+               "module: is the code that starts the pipeline inside an "
+               "`if __name__ == '__main__':` block, and can the worker import the functions?")
+        log.error("%s", msg)
+        slot.outstanding.clear()
+        try:
+            slot.stop(0)
+        except Exception:
+            pass
+        with self._lock:
+            self._failure = IMapError(msg)
+            self._stopping = True
+            self._changed.notify_all()
 
     def _replace(self) -> None:
         if self.worker_type == "process":
@@ -649,8 +704,7 @@ class IMap:
     def get_task(self, task: int = 0) -> Iterator[Any]:
         """Iterator over the results of ``task``."""
         self._check_task(task)
-        for batch in self._task_batches(task):
-            yield from batch
+        return (x for batch in self._task_batches(task) for x in batch)
 
     def next(self, timeout: float | None = None, task: int = 0) -> Any:
         """The next result of ``task``; TimeoutError if none comes in ``timeout`` s."""

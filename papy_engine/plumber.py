@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 STATES = ("idle", "running", "paused", "stopping", "finished", "stopped", "failed")
 TERMINAL = ("finished", "stopped", "failed")
 SERIAL_BATCH = 1024
+FIRST_PULL = 8          # items pulled before any cost is known
+TARGET_PULL_S = 0.25    # by default, pull about this much work at a time
 
 
 class _Stats:
@@ -160,13 +162,14 @@ class Plumber(Dagger):
                 imaps.append(p.parallel)
         self._imaps = imaps
         size = self.stride or min((m._stride() for m in imaps), default=SERIAL_BATCH)
+        self._cap = size
         self._stats = {p.name: _Stats() for p in self.postorder()}
         self._results = {p.name: [] for p in self.postorder() if p.track}
         streams: dict[Piper, Any] = {}
         fanout: dict[Piper, Any] = {}
         for p in self.postorder():
             if p in inputs:
-                ups = [self._gate.batches(p.name, datas[inputs.index(p)], size)]
+                ups = [self._gate.batches(p.name, datas[inputs.index(p)], self._pull_size)]
                 names = ["input"]
             else:
                 ups, names = [], []
@@ -181,6 +184,27 @@ class Plumber(Dagger):
         for m in imaps:
             m._start_threads()
         self._prepared = True
+
+    def _pull_size(self) -> int:
+        """Input items to pull next: ``stride``, or adaptive to the slowest piper.
+
+        Pause and stop let pulled items finish, so by default the pipeline
+        pulls about TARGET_PULL_S of work at a time -- thousands of items for
+        cheap functions, a handful for slow ones.
+        """
+        if self.stride:
+            return self.stride
+        worst = 0.0
+        with self._lock:
+            for p in self.postorder():
+                s = self._stats.get(p.name)
+                if s is None or not s.inp:
+                    continue
+                workers = max(1, getattr(p.parallel, "_nslots", 1)) if p.parallel else 1
+                worst = max(worst, s.busy / s.inp / workers)
+        if worst == 0.0:
+            return min(self._cap, FIRST_PULL)
+        return max(1, min(self._cap, int(TARGET_PULL_S / worst)))
 
     def _upstream(self, u: Piper, streams, fanout, size):
         n = len(self.children_of(u))

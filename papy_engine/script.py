@@ -609,3 +609,19 @@ def build(desc: PipelineDescription, namespace: dict | None = None, *,
             list(desc.inputs_source) if desc.inputs_source is not None else None)
     return plumber
 
+
+
+class _ScriptModule(__import__("types").ModuleType):
+    """``papy_engine.script`` is this module *and* the ``script()`` function.
+
+    DESIGN.md names both ``papy_engine/script.py`` and "a ``papy_engine.script``
+    function that returns the text"; a callable module satisfies both, and
+    ``from papy_engine import script`` gives the same object whatever was
+    imported before.
+    """
+
+    def __call__(self, plumber, inputs=None, layout=None) -> str:
+        return script(plumber, inputs=inputs, layout=layout)
+
+
+__import__("sys").modules[__name__].__class__ = _ScriptModule

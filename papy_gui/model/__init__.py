@@ -1,0 +1,1 @@
+"""The editor's document model: plain Python, no tkinter (testable without a display)."""

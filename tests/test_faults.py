@@ -1,0 +1,189 @@
+"""Faults: dying workers, hung functions, unpicklable data, clean shutdown."""
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from papy_engine import IMap, Piper, PiperError, Plumber, WorkerError, is_placeholder
+
+pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(90)]
+
+
+def exit_on_5(inbox):
+    if inbox[0] == 5:
+        os._exit(3)
+    return inbox[0]
+
+
+def sigkill_on_5(inbox):
+    if inbox[0] == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return inbox[0]
+
+
+def segfault_on_5(inbox):
+    if inbox[0] == 5:
+        ctypes.string_at(0)
+    return inbox[0]
+
+
+def hang_on_3(inbox):
+    if inbox[0] == 3:
+        time.sleep(3600)
+    return inbox[0]
+
+
+def hang_every_4th(inbox):
+    if inbox[0] % 4 == 0:
+        time.sleep(3600)
+    return inbox[0]
+
+
+def unpicklable_on_2(inbox):
+    if inbox[0] == 2:
+        return threading.Lock()
+    return inbox[0]
+
+
+def run_one(func, data, wait_s=60, **piper_kw):
+    imap = piper_kw.pop("imap", None) or IMap(worker_num=2)
+    p = Plumber()
+    p.add_piper(Piper(func, parallel=imap, track=True, **piper_kw))
+    p.start([data])
+    p.run()
+    assert p.wait(wait_s)
+    return p, p.results[p.postorder()[0].name]
+
+
+@pytest.mark.parametrize("func,reason", [(exit_on_5, "exit code 3"),
+                                         (sigkill_on_5, "SIGKILL"),
+                                         (segfault_on_5, "SIGSEGV")])
+def test_dying_worker_costs_only_its_item(func, reason):
+    p, res = run_one(func, range(40))
+    assert p.state == "finished"
+    assert [r for i, r in enumerate(res) if i != 5] == [i for i in range(40) if i != 5]
+    err = res[5]
+    assert isinstance(err, WorkerError) and err.index == 5
+    assert "died" in err.message and reason in err.message
+    assert p.stats["pipers"][func.__name__]["errors"] == 1
+
+
+def test_hung_function_times_out_and_the_worker_is_replaced():
+    p, res = run_one(hang_on_3, range(12), timeout=0.5)
+    assert isinstance(res[3], PiperError) and res[3].exc_type == "TimeoutError"
+    assert res[3].index == 3
+    assert [r for i, r in enumerate(res) if i != 3] == [i for i in range(12) if i != 3]
+    st = p.stats["pipers"]["hang_on_3"]
+    assert st["timeouts"] == 1 and st["errors"] == 1
+
+
+def test_many_hangs_do_not_eat_the_pool():
+    # 2 workers, 5 hangs: without replacement the pool would be gone after two
+    p, res = run_one(hang_every_4th, range(20), timeout=0.3)
+    assert [i for i, r in enumerate(res) if is_placeholder(r)] == [0, 4, 8, 12, 16]
+    assert p.stats["pipers"]["hang_every_4th"]["timeouts"] == 5
+
+
+def test_thread_pool_timeout_goes_on():
+    gate = threading.Event()
+
+    def wait_on_1(inbox):
+        if inbox[0] == 1:
+            gate.wait(30)
+        return inbox[0]
+    try:
+        p, res = run_one(wait_on_1, range(6), timeout=0.3,
+                         imap=IMap(worker_num=2, worker_type="thread"))
+        assert isinstance(res[1], PiperError) and res[0] == 0 and res[5] == 5
+    finally:
+        gate.set()
+
+
+def test_unpicklable_result_becomes_a_placeholder():
+    p, res = run_one(unpicklable_on_2, range(6))
+    assert isinstance(res[2], WorkerError) and "cannot be sent back" in res[2].message
+    assert res[2].index == 2
+    assert [r for i, r in enumerate(res) if i != 2] == [0, 1, 3, 4, 5]
+
+
+def test_unpicklable_input_becomes_a_placeholder():
+    data = [1, threading.Lock(), 3]
+    p, res = run_one(lambda inbox: inbox[0], data)
+    assert res[0] == 1 and res[2] == 3
+    assert isinstance(res[1], WorkerError) and "cannot be sent to a worker" in res[1].message
+
+
+def test_stop_with_a_hung_item_still_returns_with_timeout():
+    imap = IMap(worker_num=2)
+    p = Plumber()
+    p.add_piper(Piper(hang_every_4th, parallel=imap, timeout=0.5, track=True))
+    p.start([range(1000)])
+    p.run()
+    p.stop()
+    assert p.state == "stopped"
+    assert len(p.results["hang_every_4th"]) == p.stats["inputs"]["hang_every_4th"]
+
+
+def _threads():
+    return {t for t in threading.enumerate() if t.name.startswith("papy-")}
+
+
+def test_no_threads_or_fds_left_after_runs():
+    before_fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        run_one(exit_on_5, range(20))
+    from helpers import wait_until
+    assert wait_until(lambda: not _threads(), 10), _threads()
+    assert len(os.listdir("/proc/self/fd")) <= before_fds
+
+
+def test_interpreter_exit_mid_run_leaves_no_process(tmp_path):
+    script = tmp_path / "mid.py"
+    script.write_text(
+        "import os, time\n"
+        "from papy_engine import IMap, Piper, Plumber\n"
+        "def slow(i):\n    time.sleep(0.01); return i[0]\n"
+        "if __name__ == '__main__':\n"
+        "    p = Plumber(); p.add_piper(Piper(slow, parallel=IMap(worker_num=2)))\n"
+        "    p.start([range(10**6)]); p.run()\n"
+        "    import multiprocessing as mp\n"
+        "    while len(mp.active_children()) < 2: time.sleep(0.01)\n"
+        "    print(' '.join(str(c.pid) for c in mp.active_children()), flush=True)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60)
+    pids = [int(x) for x in out.stdout.split()]
+    assert len(pids) == 2, out.stderr
+    from helpers import wait_until
+
+    def gone():
+        return all(not os.path.exists(f"/proc/{pid}") or
+                   open(f"/proc/{pid}/stat").read().split()[2] == "Z" for pid in pids)
+    assert wait_until(gone, 10)
+
+
+def test_engine_never_imports_tkinter():
+    code = ("import sys; sys.modules['tkinter'] = None\n"
+            "import papy_engine, pkgutil, importlib\n"
+            "for m in pkgutil.walk_packages(papy_engine.__path__, 'papy_engine.'):\n"
+            "    if m.name.endswith('cli'): continue\n"
+            "    importlib.import_module(m.name)\n"
+            "from papy_engine import *\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_spawn_is_used_once_threads_exist():
+    from papy_engine._pool import default_start_method
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert default_start_method() == "spawn"
+        assert list(IMap(abs, [-1, -2], worker_num=1)) == [1, 2]
+    finally:
+        stop.set()
+        t.join()
