@@ -75,7 +75,7 @@ def _calibrate(target_s=0.005) -> int:
 
 
 # -- single measurements (run in a child interpreter) --------------------------
-def _plumber_chain(func, n_pipers, data, consume=None):
+def _plumber_chain(func, n_pipers, data, consume=None, after_start=None):
     from papy_engine import IMap, Piper, Plumber
     imap = IMap(worker_num=WORKERS)
     pipers = [Piper(func, parallel=imap) for _ in range(n_pipers)]
@@ -89,6 +89,8 @@ def _plumber_chain(func, n_pipers, data, consume=None):
         p.add_pipe((pipers[-1], sink))
         pipers.append(sink)
     p.start([data])
+    if after_start:
+        after_start()
     p.run()
     p.wait()
     return p.stats["pipers"][pipers[-1].name]["out"]
@@ -175,18 +177,22 @@ def measure(case: str, impl: str, n: int, chunk: int | None) -> dict:
             t = time.perf_counter() + CONSUMER_S
             while time.perf_counter() < t:
                 pass
-        threading.Thread(target=sample, daemon=True).start()
+        # the sampler starts once the pool runs: forking a process that
+        # already has threads is what PaPy avoids (it would spawn instead)
+        sampler = threading.Thread(target=sample, daemon=True).start
         if impl == "consumer alone":
+            sampler()
             for i in source():
                 consume(kib(i))
             count = consumed[0]
         elif impl == "Pool.imap":
             with mp.get_context("fork").Pool(WORKERS) as pool:
+                sampler()
                 for r in pool.imap(kib, source(), chunk or 1):
                     consume(r)
             count = consumed[0]
         elif impl == "papy":
-            count = _plumber_chain(kib_box, 1, source(), consume=consume)
+            count = _plumber_chain(kib_box, 1, source(), consume=consume, after_start=sampler)
         else:
             raise SystemExit(f"unknown impl {impl}")
         done.set()

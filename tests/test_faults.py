@@ -129,8 +129,11 @@ def test_stop_with_a_hung_item_still_returns_with_timeout():
     assert len(p.results["hang_every_4th"]) == p.stats["inputs"]["hang_every_4th"]
 
 
+ENGINE_THREADS = ("papy-drain", "papy-monitor", "papy-imap", "papy-thread", "papy-reader")
+
+
 def _threads():
-    return {t for t in threading.enumerate() if t.name.startswith("papy-")}
+    return {t for t in threading.enumerate() if t.name.startswith(ENGINE_THREADS)}
 
 
 def test_no_threads_or_fds_left_after_runs():
@@ -187,3 +190,14 @@ def test_spawn_is_used_once_threads_exist():
     finally:
         stop.set()
         t.join()
+
+
+def test_no_temp_files_or_shared_memory_left_behind():
+    import tempfile
+    dirs = ["/dev/shm", tempfile.gettempdir()]
+    before = {d: set(os.listdir(d)) for d in dirs if os.path.isdir(d)}
+    run_one(exit_on_5, range(50))
+    run_one(hang_on_3, range(6), timeout=0.3)
+    for d, names in before.items():
+        new = {n for n in set(os.listdir(d)) - names if n.startswith(("pym", "papy", "psm"))}
+        assert not new, (d, new)
