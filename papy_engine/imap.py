@@ -93,13 +93,18 @@ class IMap:
         name: used in logs and scripts (default ``imap_N``).
         start_method: ``"fork"``, ``"spawn"`` or ``"forkserver"``; by default
             fork while the process is single-threaded, else spawn.
+        retries: how many times an item in flight on a remote server that
+            disconnects is run again elsewhere before it becomes a WorkerError.
+        skip_unreachable: warn about remote servers that cannot be reached at
+            start (and run without them) instead of raising RemoteError.
     """
 
     def __init__(self, func: Callable | None = None, iterable: Iterable | None = None,
                  worker_num: int | None = None, worker_type: str = "process",
                  worker_remote: list | None = None, stride: int | None = None,
                  buffer: int | None = None, ordered: bool = True, skip: bool = False,
-                 name: str | None = None, start_method: str | None = None) -> None:
+                 name: str | None = None, start_method: str | None = None,
+                 retries: int = 1, skip_unreachable: bool = False) -> None:
         if worker_type not in ("process", "thread"):
             raise IMapError(f"worker_type must be 'process' or 'thread' (got {worker_type!r})")
         for label, value in (("worker_num", worker_num), ("stride", stride), ("buffer", buffer)):
@@ -109,6 +114,11 @@ class IMap:
         if start_method not in (None, "fork", "spawn", "forkserver"):
             raise IMapError(f"start_method must be fork, spawn or forkserver "
                             f"(got {start_method!r})")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise IMapError(f"retries must be an int >= 0 (got {retries!r})")
+        if worker_remote:
+            from .remote import check_remote
+            worker_remote = check_remote(worker_remote)
         self.worker_num = worker_num
         self.worker_type = worker_type
         self.worker_remote = list(worker_remote) if worker_remote else None
@@ -118,6 +128,9 @@ class IMap:
         self.skip = skip
         self.name = name or f"imap_{next(_names)}"
         self.start_method = start_method
+        self.retries, self.skip_unreachable = retries, skip_unreachable
+        self._remote = None              # remote.RemotePool with worker_remote
+        self._reruns: dict = {}          # (task id, index) -> re-runs after a remote loss
         self._tasks: list[_Task] = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # results stored / room freed
@@ -244,10 +257,7 @@ class IMap:
 
     def _start_slots(self) -> None:
         n = self.worker_num if self.worker_num is not None else (os.cpu_count() or 1)
-        if self.worker_remote:
-            from . import remote  # noqa: F401  (issue: remote pools)
-            raise IMapError("remote workers are not available yet in this version")
-        if n == 0:
+        if n == 0 and not self.worker_remote:
             raise IMapError(f"IMap {self.name!r} has no workers (worker_num=0 and no "
                             "worker_remote)")
         self._nslots = n
@@ -262,6 +272,24 @@ class IMap:
             self._modes = {t.id: (t.boxed, t.timeout is not None) for t in self._tasks}
             for _ in range(n):
                 self._slots.append(self._thread_slot())
+        if self.worker_remote:  # after forking local workers: connections start threads
+            self._start_remote()
+
+    def _start_remote(self) -> None:
+        from .remote import RemotePool
+        self._remote = RemotePool(self.name, self.worker_remote, self._post_thread,
+                                  self._numbers, self.skip_unreachable)
+        try:
+            made = self._remote.connect()
+            if not made and not self._slots:
+                raise IMapError(f"IMap {self.name!r} has no workers: no remote server could "
+                                f"be reached ({self._remote.describe_loss()})")
+        except BaseException:
+            self._shutdown_slots(0)
+            self._stopped = True
+            raise
+        self._slots.extend(made)
+        self._nslots += len(made)
 
     def _thread_slot(self):
         return _pool.ThreadSlot(next(self._numbers), self._funcs, self._fnames, self._modes,
@@ -396,7 +424,10 @@ class IMap:
                     pass
             while self._inbox:
                 slot, reply = self._inbox.popleft()
-                self._on_reply(slot, reply)
+                if reply[0] in ("dead", "ready", "gone"):
+                    self._on_remote_event(slot, reply[0])
+                else:
+                    self._on_reply(slot, reply)
             for s in list(self._slots):
                 if s.kind != "process" or s.dead:
                     continue
@@ -426,6 +457,8 @@ class IMap:
 
     def _assign(self) -> None:
         """Send ready items to slots with room, idle slots first."""
+        if not self._slots:
+            self._no_workers_left()
         for room in range(MAX_OUTSTANDING):
             for slot in self._slots:
                 if slot.dead or len(slot.outstanding) > room:
@@ -537,6 +570,9 @@ class IMap:
             self._changed.notify_all()
 
     def _on_death(self, slot) -> None:
+        if slot.kind == "remote" and not slot.timed_out:
+            self._on_remote_death(slot)
+            return
         if slot.kind == "process":
             slot.proc.join(2.0)  # reap it, so that its exit code is known
         reason = slot.exit_reason()
@@ -583,7 +619,7 @@ class IMap:
         except Exception:
             log.debug("closing dead worker %s", slot.number, exc_info=True)
         if not self._stopping:
-            self._replace()
+            self._replace(slot)
 
     def _broken(self, slot, reason: str) -> None:
         """Workers die before running anything: give up instead of looping."""
@@ -602,8 +638,10 @@ class IMap:
             self._stopping = True
             self._changed.notify_all()
 
-    def _replace(self) -> None:
-        if self.worker_type == "process":
+    def _replace(self, slot=None) -> None:
+        if slot is not None and slot.kind == "remote":
+            self._remote.reconnect(slot)
+        elif self.worker_type == "process":
             # threads exist now: never fork here
             method = self.start_method if self.start_method in ("spawn", "forkserver") \
                 else "spawn"
@@ -648,6 +686,67 @@ class IMap:
                 s.stop(timeout)
             except Exception:
                 log.exception("IMap %s: stopping worker %s", self.name, s.number)
+        if self._remote is not None:
+            self._remote.close()  # also slots still reconnecting or not yet joined
+
+    # -- remote slots (remote.py) ----------------------------------------------
+    def _on_remote_event(self, slot, kind: str) -> None:
+        """A remote connection broke ("dead"), came back ("ready") or is given up ("gone")."""
+        if kind == "dead":
+            if slot in self._slots and not slot.dead:
+                self._on_death(slot)
+        elif kind == "ready":
+            if self._stopping:
+                slot.stop(0)
+            else:
+                self._slots.append(slot)
+
+    def _on_remote_death(self, slot) -> None:
+        """Re-run a lost server's items elsewhere, ``retries`` times at most per item."""
+        self._slots.remove(slot)
+        slot.dead = True
+        reason = slot.exit_reason()
+        for serial in list(slot.outstanding):
+            _, task, start, items = self._chunks.pop(serial)
+            runs: list = []   # [offset, n] runs of items to run again
+            for i in range(len(items)):
+                key = (task.id, start + i)
+                tried = self._reruns.get(key, 0)
+                if tried < self.retries:
+                    self._reruns[key] = tried + 1
+                    if runs and runs[-1][0] + runs[-1][1] == i:
+                        runs[-1][1] += 1
+                    else:
+                        runs.append([i, 1])
+                    continue
+                self._reruns.pop(key, None)
+                err = WorkerError(f"{reason} while running this item (tried {tried + 1} "
+                                  "time(s))", exc_type="RemoteWorkerLost",
+                                  function=getattr(task.func, "name", None),
+                                  piper=task.name, index=start + i)
+                self._store(task, start + i, [err], 1, [0], 0.0)
+            with self._lock:
+                for off, n in reversed(runs):
+                    self._ready.appendleft([task, start + off, items[off:off + n], 0])
+        if slot.outstanding and not self._stopping:
+            log.warning("IMap %s: %s; its items run again elsewhere", self.name, reason)
+        slot.outstanding.clear()
+        slot.stop(0)
+        if not self._stopping:
+            self._replace(slot)
+
+    def _no_workers_left(self) -> None:
+        """Every worker is gone and no reconnection is under way: items become errors."""
+        if self._remote is None or self._remote.pending() or self._stopping:
+            return
+        with self._lock:
+            entries, self._ready = list(self._ready), deque()
+        why = self._remote.describe_loss()
+        for task, start, items, off in entries:
+            errs = [WorkerError(f"no worker left to run this item ({why})",
+                                exc_type="RemoteWorkerLost", piper=task.name,
+                                index=start + off + i) for i in range(len(items) - off)]
+            self._store(task, start + off, errs, len(errs), list(range(len(errs))), 0.0)
 
     # -- results --------------------------------------------------------------
     def _get_batch(self, tid: int, timeout: float | None = None) -> list:
