@@ -1,0 +1,261 @@
+"""The ``papy worker`` server: an RPyC service that evaluates chunks of items.
+
+Data flow (one client connection = one remote slot of an IMap)::
+
+    client --load_task(tid, name, dill bytes, boxed, timed)--> WorkerService
+    client --run_chunk(serial, tid, start, pickled items)----> WorkerService
+    client <---------------pickled ("done", serial, results, created, busy_s)
+
+Only bytes and ints cross the connection, never netrefs: functions travel as
+dill bytes, items and results as pickles, and both are unpickled here.  In
+``forking`` mode (the default) each connection gets its own process, so two
+slots on one server use two CPUs; the child exits as soon as its client
+disconnects (a watchdog polls the socket for a hang-up), which also abandons
+an item the client gave up on after a timeout.  ``threaded`` mode serves
+every connection from one process (one CPU for pure-Python work).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import select
+import signal
+import sys
+import threading
+import time
+
+import dill
+import rpyc
+from rpyc.utils.server import ForkingServer, ThreadedServer
+
+from . import _pool
+from .errors import WorkerError, _Placeholder
+
+log = logging.getLogger(__name__)
+
+SERVER_CONFIG = {
+    # Nothing but plain values is ever exchanged: keep every RPyC door shut.
+    "allow_public_attrs": False, "allow_pickle": False, "allow_setattr": False,
+    "allow_delattr": False, "import_custom_exceptions": False,
+    "sync_request_timeout": None,
+}
+
+
+class WorkerService(rpyc.Service):
+    """Per-connection state: the task functions a client loaded."""
+
+    def on_connect(self, conn) -> None:
+        self._tasks: dict[int, tuple] = {}    # tid -> (func, name, boxed, timed)
+        self._broken: dict[int, tuple] = {}   # tid -> (name, WorkerError) from loading
+
+    def exposed_hello(self) -> tuple:
+        from . import __version__
+        return (__version__, "%d.%d" % sys.version_info[:2], os.getpid())
+
+    def exposed_load_task(self, tid: int, name: str, payload: bytes, boxed: bool,
+                          timed: bool) -> None:
+        try:
+            self._tasks[tid] = (dill.loads(bytes(payload)), str(name), bool(boxed), bool(timed))
+            self._broken.pop(tid, None)
+        except Exception as exc:
+            log.error("task %s could not be loaded: %s: %s", name, type(exc).__name__, exc)
+            self._broken[tid] = (str(name), WorkerError.from_exception(exc))
+
+    def exposed_drop_task(self, tid: int) -> None:
+        self._tasks.pop(tid, None)
+        self._broken.pop(tid, None)
+
+    def exposed_run_chunk(self, serial: int, tid: int, start: int, data: bytes) -> bytes:
+        items = pickle.loads(bytes(data))
+        entry = self._tasks.get(tid)
+        if entry is None:
+            return pickle.dumps(self._unloaded(serial, tid, start, items))
+        func, name, boxed, timed = entry
+        progress = [0.0, 0.0, 0.0]
+        try:
+            results, created, busy = _pool.run_chunk(func, items, start, name, progress,
+                                                     serial, boxed, timed)
+        except BaseException as exc:  # debug=True: ship the error itself
+            err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
+            err.piper, err.index = name, start + int(progress[_pool.OFFSET])
+            return pickle.dumps(("raise", serial, err))
+        try:
+            return pickle.dumps(("done", serial, results, created, busy),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            results = _pool._picklable(results, getattr(func, "name", None))
+            created = [i for i, r in enumerate(results) if isinstance(r, _Placeholder)
+                       and (r.index is None or i in created)]
+            for i in created:
+                results[i].piper, results[i].index = name, start + i
+            return pickle.dumps(("done", serial, results, created, busy))
+
+    def _unloaded(self, serial, tid, start, items) -> tuple:
+        name, why = self._broken.get(tid, ("task %d" % tid, None))
+        msg = ("the task function could not be loaded on this worker server: "
+               + (f"{why.exc_type}: {why.message}" if why else "it was never sent"))
+        results = [WorkerError(msg, exc_type="RemoteLoadError",
+                               traceback=why.traceback if why else "", piper=name,
+                               index=start + i) for i in range(len(items))]
+        return ("done", serial, results, list(range(len(items))), 0.0)
+
+
+# -- servers ------------------------------------------------------------------------
+def _exit_on_hangup(fd: int, peer: str) -> None:
+    """Forked child: exit as soon as the client hangs up, even mid-item."""
+    poller = select.poll()
+    poller.register(fd, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    while True:
+        try:
+            if poller.poll():
+                break
+        except InterruptedError:
+            continue
+    log.info("client %s disconnected; connection process %d exits", peer, os.getpid())
+    os._exit(0)
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the server process dies, however it dies."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class PapyForkingServer(ForkingServer):
+    """A forking server that knows its children, caps them, and ends them on close."""
+
+    def __init__(self, *args, max_clients: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_clients = max_clients
+        self.children: set[int] = set()
+        signal.signal(signal.SIGCHLD, self._reap)
+
+    def _reap(self, signum=None, frame=None) -> None:
+        for pid in list(self.children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.children.discard(pid)
+
+    def _accept_method(self, sock) -> None:
+        from ._remote_wire import refuse_busy
+        self._reap()
+        if self.max_clients and len(self.children) >= self.max_clients:
+            self.clients.discard(sock)
+            refuse_busy(sock, self.max_clients)
+            return
+        pid = os.fork()
+        if pid:
+            self.children.add(pid)
+            sock.close()
+            self.clients.discard(sock)
+            return
+        try:  # the child serves this one connection
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            _die_with_parent()
+            self.listener.close()
+            self.clients.clear()
+            try:
+                peer = "%s:%s" % sock.getpeername()[:2]
+            except OSError:
+                peer = "?"
+            threading.Thread(target=_exit_on_hangup, args=(sock.fileno(), peer),
+                             daemon=True, name="papy-hangup").start()
+            self._authenticate_and_serve_client(sock)
+        except BaseException:
+            log.exception("connection process failed")
+        finally:
+            os._exit(0)
+
+    def close(self) -> None:
+        super().close()
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 5.0
+        while self.children and time.monotonic() < deadline:
+            self._reap()
+            if self.children:
+                time.sleep(0.02)
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        self.children.clear()
+
+
+class PapyThreadedServer(ThreadedServer):
+    """A threaded server with a cap on simultaneous clients."""
+
+    def __init__(self, *args, max_clients: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_clients = max_clients
+        self._active = 0
+        self._count_lock = threading.Lock()
+
+    def _accept_method(self, sock) -> None:
+        from ._remote_wire import refuse_busy
+        with self._count_lock:
+            full = bool(self.max_clients) and self._active >= self.max_clients
+            if not full:
+                self._active += 1
+        if full:
+            self.clients.discard(sock)
+            refuse_busy(sock, self.max_clients)
+            return
+        threading.Thread(target=self._serve_counted, args=(sock,), daemon=True,
+                         name="papy-client").start()
+
+    def _serve_counted(self, sock) -> None:
+        try:
+            self._authenticate_and_serve_client(sock)
+        except Exception:
+            pass  # already logged by rpyc
+        finally:
+            with self._count_lock:
+                self._active -= 1
+
+
+def serve(host: str, port: int, mode: str, max_clients: int | None, authenticator,
+          on_listening=None) -> None:
+    """Serve until SIGTERM/SIGINT; then close the listener and end every client."""
+    cls = PapyForkingServer if mode == "forking" else PapyThreadedServer
+    server = cls(WorkerService, hostname=host, port=port, authenticator=authenticator,
+                 protocol_config=dict(SERVER_CONFIG), logger=logging.getLogger(__name__ + ".rpyc"),
+                 listener_timeout=0.2, max_clients=max_clients)
+    stopping = []
+
+    def on_signal(signum, frame):
+        # Only flip the flag: the accept loop notices within listener_timeout.
+        if not stopping:
+            log.info("%s received: shutting down", signal.Signals(signum).name)
+        stopping.append(signum)
+        server.active = False
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server._listen()
+        if on_listening:
+            on_listening(server.host, server.port)
+        while server.active:
+            try:
+                server.accept()
+            except EOFError:
+                break
+    finally:
+        server.close()
+        for s, h in old.items():
+            signal.signal(s, h)
+        log.info("server on %s:%s stopped", server.host, server.port)

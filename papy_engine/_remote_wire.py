@@ -1,0 +1,256 @@
+"""The handshake in front of every remote-worker connection, and credentials.
+
+Before any RPyC message, a ``papy worker`` server and its client exchange
+three short lines (after the TLS handshake when SSL is on)::
+
+    server: PAPY-WORKER 1 <open|token|busy> <nonce hex>
+    client: AUTH <hex HMAC-SHA256(token, nonce) or ->
+    server: OK  |  DENIED <reason>
+
+The token never crosses the wire, only a MAC of a fresh nonce.  "busy" (the
+server is at ``--max-clients``) ends the exchange right away.  Each side
+reads at most one line before the other speaks, so no RPyC bytes are
+consumed by the handshake.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import socket
+import ssl
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"PAPY-WORKER 1"
+HANDSHAKE_TIMEOUT = 10.0
+MAX_LINE = 512
+
+
+class HandshakeError(Exception):
+    """The peer failed the handshake (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a client presents to ``papy worker`` servers.
+
+    ``from_env()`` reads ``PAPY_WORKER_TOKEN`` (or ``PAPY_WORKER_TOKEN_FILE``)
+    and ``PAPY_SSL_CERTFILE`` / ``PAPY_SSL_KEYFILE`` / ``PAPY_SSL_CA_CERTS``.
+    """
+
+    token: bytes | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_ca_certs: str | None = None
+
+    @classmethod
+    def from_env(cls) -> "Credentials":
+        token = os.environ.get("PAPY_WORKER_TOKEN")
+        path = os.environ.get("PAPY_WORKER_TOKEN_FILE")
+        return cls(token=read_token(path) if path and not token else
+                   (token.strip().encode() if token else None),
+                   ssl_certfile=os.environ.get("PAPY_SSL_CERTFILE") or None,
+                   ssl_keyfile=os.environ.get("PAPY_SSL_KEYFILE") or None,
+                   ssl_ca_certs=os.environ.get("PAPY_SSL_CA_CERTS") or None)
+
+
+def read_token(path: str) -> bytes:
+    """The token in ``path`` (surrounding whitespace removed).
+
+    Raises:
+        ValueError: the file cannot be read or is empty.
+    """
+    try:
+        with open(path, "rb") as f:
+            token = f.read().strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
+    if not token:
+        raise ValueError(f"the token file {path} is empty")
+    try:
+        if os.stat(path).st_mode & 0o077:
+            log.warning("token file %s is readable by other users (chmod 600 it)", path)
+    except OSError:
+        pass
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address ``host`` resolves to is a loopback address."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        return False
+    addrs = {info[4][0] for info in infos}
+    return bool(addrs) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback
+                               for a in addrs)
+
+
+def _mac(token: bytes, nonce: bytes) -> str:
+    return hmac.new(token, nonce, hashlib.sha256).hexdigest()
+
+
+def _send_line(sock, text: str) -> None:
+    sock.sendall(text.encode("ascii") + b"\n")
+
+
+def _read_line(sock) -> str:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = sock.recv(MAX_LINE - len(buf))
+        if not chunk:
+            raise HandshakeError("the connection was closed during the handshake"
+                                 + (f" (after {buf!r})" if buf else ""))
+        buf += chunk
+        if len(buf) >= MAX_LINE:
+            raise HandshakeError("the handshake line is too long: not a papy worker peer?")
+    return buf.decode("ascii", "replace").strip()
+
+
+# -- server side -----------------------------------------------------------------
+def server_ssl_context(certfile: str, keyfile: str | None,
+                       ca_certs: str | None) -> ssl.SSLContext:
+    """A TLS server context; with ``ca_certs`` clients must show a certificate it signed."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certfile, keyfile)
+    if ca_certs:
+        ctx.load_verify_locations(ca_certs)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+class Gate:
+    """An RPyC authenticator: TLS (optional), then the token exchange.
+
+    Raises ``rpyc.AuthenticationError`` for a refused client, after logging
+    who and why; the client sees ``DENIED <reason>``.
+    """
+
+    def __init__(self, token: bytes | None = None, ssl_context: ssl.SSLContext | None = None):
+        self.token, self.ssl_context = token, ssl_context
+
+    def __call__(self, sock):
+        from rpyc.utils.authenticators import AuthenticationError
+        try:
+            peer = "%s:%s" % sock.getpeername()[:2]
+        except OSError:
+            peer = "?"
+        sock.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            if self.ssl_context is not None:
+                sock = self.ssl_context.wrap_socket(sock, server_side=True)
+            nonce = os.urandom(16)
+            _send_line(sock, f"{MAGIC.decode()} {'token' if self.token else 'open'} "
+                             f"{nonce.hex()}")
+            answer = _read_line(sock)
+            if not answer.startswith("AUTH "):
+                raise HandshakeError(f"unexpected greeting {answer[:40]!r}: not a papy client?")
+            if self.token is not None:
+                given = answer[5:].strip()
+                if given == "-":
+                    _send_line(sock, "DENIED this server requires a token")
+                    raise HandshakeError("no token given")
+                if not hmac.compare_digest(given, _mac(self.token, nonce)):
+                    _send_line(sock, "DENIED wrong token")
+                    raise HandshakeError("wrong token")
+            _send_line(sock, "OK")
+        except (HandshakeError, ssl.SSLError, OSError) as exc:
+            log.warning("refused client %s: %s", peer, exc)
+            raise AuthenticationError(str(exc)) from None
+        sock.settimeout(None)
+        cert = sock.getpeercert() if isinstance(sock, ssl.SSLSocket) else None
+        subject = dict(x[0] for x in cert.get("subject", ())) if cert else {}
+        log.info("client %s authenticated%s", peer,
+                 f" (certificate {subject.get('commonName')!r})" if cert else
+                 (" (token)" if self.token else ""))
+        return sock, subject or None
+
+
+def refuse_busy(sock, limit: int) -> None:
+    """Tell a client the server is full (``--max-clients``) and close."""
+    try:
+        peer = "%s:%s" % sock.getpeername()[:2]
+        sock.settimeout(1.0)
+        _send_line(sock, f"{MAGIC.decode()} busy -")
+    except OSError:
+        peer = "?"
+    log.warning("refused client %s: --max-clients %d reached", peer, limit)
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+# -- client side -----------------------------------------------------------------
+def client_handshake(sock, address: str, cred: Credentials):
+    """Run the client side on a connected socket; returns the socket to use.
+
+    Raises:
+        HandshakeError: refused, or not a papy worker (the message says why).
+    """
+    sock.settimeout(HANDSHAKE_TIMEOUT)
+    if cred.ssl_certfile or cred.ssl_ca_certs:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False  # workers are often named by IP; the CA is what we trust
+        if cred.ssl_ca_certs:
+            ctx.load_verify_locations(cred.ssl_ca_certs)
+        else:
+            ctx.verify_mode = ssl.CERT_NONE
+        if cred.ssl_certfile:
+            ctx.load_cert_chain(cred.ssl_certfile, cred.ssl_keyfile)
+        try:
+            sock = ctx.wrap_socket(sock)
+        except ssl.SSLError as exc:
+            raise HandshakeError(f"TLS handshake failed: {exc}") from None
+    try:
+        greeting = _read_line(sock)
+    except ssl.SSLError as exc:
+        raise HandshakeError(f"TLS: {exc} (does the server accept this client "
+                             "certificate?)") from None
+    except socket.timeout:
+        raise HandshakeError("no greeting within %g s: not a papy worker, or it expects "
+                             "TLS (set PAPY_SSL_CERTFILE/PAPY_SSL_CA_CERTS)"
+                             % HANDSHAKE_TIMEOUT) from None
+    parts = greeting.split()
+    if " ".join(parts[:2]).encode() != MAGIC or len(parts) < 4:
+        raise HandshakeError(f"unexpected greeting {greeting[:40]!r}: not a papy worker "
+                             "(or a different version)")
+    mode, nonce = parts[2], parts[3]
+    if mode == "busy":
+        raise HandshakeError("the server is at its --max-clients limit")
+    if mode == "token" and cred.token is None:
+        _send_line(sock, "AUTH -")
+        _read_line_quiet(sock)
+        raise HandshakeError("the server requires a token: set PAPY_WORKER_TOKEN or "
+                             "PAPY_WORKER_TOKEN_FILE")
+    mac = _mac(cred.token, bytes.fromhex(nonce)) if mode == "token" else "-"
+    _send_line(sock, f"AUTH {mac}")
+    reply = _read_line(sock)
+    if reply != "OK":
+        raise HandshakeError(f"refused by the server: {reply.removeprefix('DENIED ')}")
+    sock.settimeout(None)
+    return sock
+
+
+def _read_line_quiet(sock) -> None:
+    try:
+        _read_line(sock)
+    except (HandshakeError, OSError):
+        pass
+
+
+def tune_socket(sock) -> None:
+    """No Nagle delay; detect a vanished peer (keepalive, user timeout) on Linux."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3),
+                            ("TCP_USER_TIMEOUT", 30000)):
+            if hasattr(socket, name):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+    except OSError:
+        log.debug("socket options not set", exc_info=True)
