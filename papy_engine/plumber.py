@@ -65,6 +65,7 @@ class Plumber(Dagger):
         self._lock = threading.RLock()
         self._state_cond = threading.Condition(self._lock)
         self._state = "idle"
+        self._announced = "idle"   # the state once logged and told to listeners
         self._listeners: list[Callable[[dict], Any]] = []
         self._stats: dict[str, _Stats] = {}
         self._results: dict[str, list] = {}
@@ -104,10 +105,13 @@ class Plumber(Dagger):
     def _set_state(self, state: str) -> None:
         with self._lock:
             old, self._state = self._state, state
-            self._state_cond.notify_all()
         if old != state:
             log.info("pipeline %s -> %s", old, state)
             self._emit({"event": "state", "state": state, "previous": old})
+        # waiters wake after the log record and the listeners saw the change
+        with self._lock:
+            self._announced = state
+            self._state_cond.notify_all()
 
     @property
     def stats(self) -> dict:
@@ -413,7 +417,7 @@ class Plumber(Dagger):
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state_cond:
-            while self._state not in TERMINAL:
+            while self._announced not in TERMINAL:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False

@@ -1,0 +1,56 @@
+"""start_logger and the engine's module loggers."""
+import logging
+
+import pytest
+
+from papy_engine import IMap, Piper, Plumber, start_logger
+
+pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+
+
+def fails(inbox):
+    raise ValueError("nope")
+
+
+@pytest.fixture
+def restore_logger():
+    log = logging.getLogger("papy_engine")
+    handlers, level = list(log.handlers), log.level
+    yield
+    for h in list(log.handlers):
+        if h not in handlers:
+            log.removeHandler(h)
+            h.close()
+    log.setLevel(level)
+
+
+def test_start_logger_writes_a_file_and_replaces_its_handler(tmp_path, restore_logger):
+    path = tmp_path / "run.log"
+    start_logger("DEBUG", str(path))
+    start_logger(logging.INFO, str(path))  # again: still one handler of ours
+    ours = [h for h in logging.getLogger("papy_engine").handlers
+            if getattr(h, "_papy_handler", False)]
+    assert len(ours) == 1
+    p = Plumber()
+    p.add_piper(Piper(fails, parallel=IMap(worker_num=1), name="bad"))
+    p.start([range(2)])
+    p.run()
+    p.wait(30)
+    text = path.read_text()
+    assert "running -> finished" in text or "-> finished" in text
+    assert "piper bad: item 0 became a placeholder" in text
+    assert "piper bad: item 1 became a placeholder" in text
+    assert text.count("item 0 became a placeholder") == 1
+
+
+def test_bad_level_is_refused(restore_logger):
+    with pytest.raises(ValueError, match="unknown log level"):
+        start_logger("LOUD")
+
+
+def test_module_loggers_live_under_papy_engine():
+    import papy_engine.dagger
+    import papy_engine.imap
+    import papy_engine.plumber
+    for mod in (papy_engine.imap, papy_engine.plumber, papy_engine.dagger):
+        assert mod.log.name.startswith("papy_engine.")
