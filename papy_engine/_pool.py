@@ -119,7 +119,6 @@ def _child_main(task_r, result_w, progress, close_fds):
             os.close(fd)
         except OSError:
             pass
-    import dill
     inbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def reader():

@@ -25,7 +25,6 @@ import itertools
 import linecache
 import logging
 import os
-import tempfile
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,25 +167,8 @@ def save(plumber, path: str | os.PathLike, inputs: list[str] | None = None,
 
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a crash leaves the old file or the new one."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".papy-", suffix=".py.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, 0o644 | (os.stat(path).st_mode & 0o111 if os.path.exists(path) else 0))
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from .util import atomic_write
+    atomic_write(path, text)
 
 
 def _tuple(items: list[str]) -> str:

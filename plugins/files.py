@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from papy_engine.plugin import node
+from papy_engine.util import atomic_write
 
 __all__ = ["glob_files", "read_text", "read_bytes", "read_lines", "write_file", "save_as"]
 
@@ -80,18 +81,7 @@ def _atomic_write(path: str, data: str | bytes, encoding: str) -> None:
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"can only write str or bytes (got a {type(data).__name__}); "
                         f"serialize it first, e.g. with records.format_json")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".papy-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, bytes(data), fsync=False)
 
 
 @node(category="files")
