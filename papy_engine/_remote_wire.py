@@ -34,6 +34,10 @@ class HandshakeError(Exception):
     """The peer failed the handshake (the message says why)."""
 
 
+class _ClosedEarly(HandshakeError):
+    """The peer closed before saying anything (a port probe, or it gave up)."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a client presents to ``papy worker`` servers.
@@ -103,8 +107,10 @@ def _read_line(sock) -> str:
     while not buf.endswith(b"\n"):
         chunk = sock.recv(MAX_LINE - len(buf))
         if not chunk:
-            raise HandshakeError("the connection was closed during the handshake"
-                                 + (f" (after {buf!r})" if buf else ""))
+            if not buf:
+                raise _ClosedEarly("the connection was closed during the handshake")
+            raise HandshakeError(f"the connection was closed during the handshake "
+                                 f"(after {buf!r})")
         buf += chunk
         if len(buf) >= MAX_LINE:
             raise HandshakeError("the handshake line is too long: not a papy worker peer?")
@@ -158,6 +164,9 @@ class Gate:
                     _send_line(sock, "DENIED wrong token")
                     raise HandshakeError("wrong token")
             _send_line(sock, "OK")
+        except _ClosedEarly:
+            log.info("client %s closed the connection before authenticating", peer)
+            raise AuthenticationError("closed early") from None
         except (HandshakeError, ssl.SSLError, OSError) as exc:
             log.warning("refused client %s: %s", peer, exc)
             raise AuthenticationError(str(exc)) from None
@@ -231,7 +240,7 @@ def client_handshake(sock, address: str, cred: Credentials):
     _send_line(sock, f"AUTH {mac}")
     reply = _read_line(sock)
     if reply != "OK":
-        raise HandshakeError(f"refused by the server: {reply.removeprefix('DENIED ')}")
+        raise HandshakeError(reply.removeprefix("DENIED "))
     sock.settimeout(None)
     return sock
 
