@@ -702,32 +702,39 @@ class IMap:
                 self._slots.append(slot)
 
     def _on_remote_death(self, slot) -> None:
-        """Re-run a lost server's items elsewhere, ``retries`` times at most per item."""
+        """Re-run a lost server's items elsewhere, ``retries`` times at most per item.
+
+        A server runs one connection's chunks in order, so only the oldest
+        chunk was running: its items count a try and run again one per chunk
+        (so that a culprit that kills its server fails alone); chunks queued
+        behind it never started and simply go back to the queue.
+        """
         self._slots.remove(slot)
         slot.dead = True
         reason = slot.exit_reason()
-        for serial in list(slot.outstanding):
+        for i, serial in enumerate(list(slot.outstanding)):
             _, task, start, items = self._chunks.pop(serial)
-            runs: list = []   # [offset, n] runs of items to run again
-            for i in range(len(items)):
-                key = (task.id, start + i)
+            if i > 0:
+                with self._lock:
+                    self._ready.appendleft([task, start, items, 0])
+                continue
+            again = []
+            for off in range(len(items)):
+                key = (task.id, start + off)
                 tried = self._reruns.get(key, 0)
                 if tried < self.retries:
                     self._reruns[key] = tried + 1
-                    if runs and runs[-1][0] + runs[-1][1] == i:
-                        runs[-1][1] += 1
-                    else:
-                        runs.append([i, 1])
+                    again.append(off)
                     continue
                 self._reruns.pop(key, None)
                 err = WorkerError(f"{reason} while running this item (tried {tried + 1} "
                                   "time(s))", exc_type="RemoteWorkerLost",
                                   function=getattr(task.func, "name", None),
-                                  piper=task.name, index=start + i)
-                self._store(task, start + i, [err], 1, [0], 0.0)
+                                  piper=task.name, index=start + off)
+                self._store(task, start + off, [err], 1, [0], 0.0)
             with self._lock:
-                for off, n in reversed(runs):
-                    self._ready.appendleft([task, start + off, items[off:off + n], 0])
+                for off in reversed(again):
+                    self._ready.appendleft([task, start + off, items[off:off + 1], 0])
         if slot.outstanding and not self._stopping:
             log.warning("IMap %s: %s; its items run again elsewhere", self.name, reason)
         slot.outstanding.clear()
