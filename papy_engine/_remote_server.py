@@ -163,17 +163,22 @@ class PapyForkingServer(ForkingServer):
             _die_with_parent()
             self.listener.close()
             self.clients.clear()
-            try:
-                peer = "%s:%s" % sock.getpeername()[:2]
-            except OSError:
-                peer = "?"
-            threading.Thread(target=_exit_on_hangup, args=(sock.fileno(), peer),
-                             daemon=True, name="papy-hangup").start()
             self._authenticate_and_serve_client(sock)
         except BaseException:
             log.exception("connection process failed")
         finally:
             os._exit(0)
+
+    def _serve_client(self, sock, credentials) -> None:
+        # In the child, once authenticated (so that a refusal is always logged
+        # before a hang-up could end the process).
+        try:
+            peer = "%s:%s" % sock.getpeername()[:2]
+        except OSError:
+            peer = "?"
+        threading.Thread(target=_exit_on_hangup, args=(sock.fileno(), peer),
+                         daemon=True, name="papy-hangup").start()
+        super()._serve_client(sock, credentials)
 
     def close(self) -> None:
         super().close()

@@ -157,12 +157,14 @@ class Gate:
                 raise HandshakeError(f"unexpected greeting {answer[:40]!r}: not a papy client?")
             if self.token is not None:
                 given = answer[5:].strip()
-                if given == "-":
-                    _send_line(sock, "DENIED this server requires a token")
-                    raise HandshakeError("no token given")
-                if not hmac.compare_digest(given, _mac(self.token, nonce)):
-                    _send_line(sock, "DENIED wrong token")
-                    raise HandshakeError("wrong token")
+                why = ("no token given" if given == "-" else
+                       None if hmac.compare_digest(given, _mac(self.token, nonce)) else
+                       "wrong token")
+                if why:
+                    log.warning("refused client %s: %s", peer, why)  # before the peer hangs up
+                    _send_line(sock, "DENIED " + ("this server requires a token"
+                                                  if given == "-" else why))
+                    raise AuthenticationError(why)
             _send_line(sock, "OK")
         except _ClosedEarly:
             log.info("client %s closed the connection before authenticating", peer)

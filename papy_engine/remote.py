@@ -391,6 +391,7 @@ class RemotePool:
             if self.closed:
                 return
             self.lost[slot.address] = slot.exit_reason()
+            self.slots = [s for s in self.slots if not s.dead]
             r = _Reconnector(self, slot.address, slot.number)
             self.reconnecting.add(r)
         log.warning("IMap %s: %s; reconnecting", self.name, slot.exit_reason())

@@ -320,6 +320,7 @@ def test_every_server_gone_gives_placeholders_not_a_hang(servers):
 
 @pytest.mark.timeout(20)
 def test_unreachable_server_is_named_or_skipped(caplog):
+    caplog.set_level(logging.INFO, logger="papy_engine")
     port = free_port()
     m = IMap(abs, range(5), worker_num=1, worker_remote=[(f"127.0.0.1:{port}", 2)])
     with pytest.raises(remote.RemoteError, match=f"127.0.0.1:{port}"):
@@ -337,6 +338,7 @@ def test_unreachable_server_is_named_or_skipped(caplog):
 # -- security and shutdown ------------------------------------------------------------------
 @pytest.mark.timeout(30)
 def test_token_authentication(servers, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="papy_engine")
     token = tmp_path / "token"
     token.write_text("right-token\n")
     token.chmod(0o600)
