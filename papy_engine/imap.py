@@ -663,8 +663,8 @@ class IMap:
     def _check_timeouts(self) -> None:
         now = time.monotonic()
         for slot in list(self._slots):
-            if not slot.outstanding or slot.dead:
-                continue
+            if not slot.outstanding or slot.dead or slot.timed_out:
+                continue  # (a killed process is reaped when its sentinel fires)
             serial = slot.outstanding[0]
             _, task, start, items = self._chunks[serial]
             began = slot.started_at(serial)

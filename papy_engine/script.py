@@ -57,7 +57,8 @@ NODE_DEFAULTS: dict[str, Any] = {
 #: IMap keyword arguments kept in :attr:`ResourceDesc.options`, with defaults.
 IMAP_DEFAULTS: dict[str, Any] = {
     "worker_num": None, "worker_type": "process", "worker_remote": None, "stride": None,
-    "buffer": None, "ordered": True, "skip": False, "start_method": None,
+    "buffer": None, "ordered": True, "skip": False, "start_method": None, "retries": 1,
+    "skip_unreachable": False,
 }
 
 # Names the generated script binds itself (header imports and its own globals).

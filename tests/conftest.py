@@ -12,3 +12,17 @@ def no_children():
     yield
     assert wait_until(lambda: multiprocessing.active_children() == [], 10), \
         multiprocessing.active_children()
+
+
+@pytest.fixture(autouse=True)
+def _restore_engine_logger():
+    """CLI entry points configure logging for the process; undo it after each test."""
+    import logging
+    log = logging.getLogger("papy_engine")
+    handlers, level = list(log.handlers), log.level
+    yield
+    for h in list(log.handlers):
+        if h not in handlers:
+            log.removeHandler(h)
+            h.close()
+    log.setLevel(level)
