@@ -10,6 +10,7 @@ window only wires things together: drawing lives in ``views/``, state in
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import tkinter as tk
@@ -26,13 +27,19 @@ from .run_commands import RunCommands
 from .views.canvas_interact import CanvasController
 from .views.canvas_view import CanvasView
 from .views.console_view import ConsoleView
-from .views.log_view import LogView, QueueLogHandler
+from .views.log_view import DRAIN_MAX, LogView, QueueLogHandler
 from .views.palette_view import PaletteView
 from .views.props_view import PropsView
 from .views.stats_view import StatsView
 
 log = logging.getLogger(__name__)
 TICK_MS = 50
+#: GIL switch interval while the window is open (CPython's default is 5 ms).
+#: _tkinter releases the GIL around every Tcl call; while engine threads run
+#: Python code, getting it back may take a whole interval, so one redraw of a
+#: few dozen calls could freeze the window for a quarter of a second mid-run.
+#: 1 ms keeps the event loop's p99 lag well under 50 ms (benchmarks/gui.md).
+SWITCH_INTERVAL = 0.001
 
 
 class App:
@@ -49,6 +56,8 @@ class App:
         self.namespace: dict = {}
         self._after: str | None = None
         self._closed = False
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         self.error_window: tk.Toplevel | None = None
         root.report_callback_exception = self.report_callback_exception
         root.title("PaPy Studio")
@@ -224,8 +233,11 @@ class App:
         if self._closed:
             return
         more = self.bridge.poll()
-        more += self.log_view.drain() >= 200
-        self._after = self.root.after(1 if more else TICK_MS, self._tick)
+        more += self.log_view.drain() >= DRAIN_MAX
+        # a backlog is drained from idle callbacks: timers, input and redraws
+        # still run between two ticks (a chain of after(1) could starve redraws)
+        self._after = (self.root.after_idle(self._tick) if more
+                       else self.root.after(TICK_MS, self._tick))
 
     def close(self, ask: bool = True) -> bool:
         """Ask about a run and unsaved edits, stop cleanly, destroy the window."""
@@ -243,12 +255,17 @@ class App:
             self._after = None
         self.files.cancel()
         self.bridge.close()
+        sys.setswitchinterval(self._switch_interval)
         logging.getLogger().removeHandler(self.log_handler)
         self.log_view.set_file(None)
         try:
             self.root.destroy()
         except tk.TclError:
             pass
+        # free the window's Tk objects (Variables, images) here, on the Tk thread:
+        # left to the cyclic GC they could be freed on another thread, and their
+        # __del__ calls Tcl (it waits for a mainloop that no longer runs)
+        gc.collect()
         return True
 
 

@@ -103,7 +103,11 @@ class RunCommands:
         active = self.app.run_state.active
         enable = {"run": not active, "pause": state == "running",
                   "resume": state == "paused", "stop": state in ("running", "paused")}
-        for key, on in enable.items():
+        shown = getattr(self, "_enabled", {})
+        # only what changed: each Tcl call may wait a GIL switch interval mid-run
+        changed = {k: on for k, on in enable.items() if shown.get(k) != on}
+        self._enabled = enable
+        for key, on in changed.items():
             w = self.app.toolbar_buttons.get(key)
             if w is not None:
                 w.state(["!disabled"] if on else ["disabled"])

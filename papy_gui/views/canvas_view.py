@@ -42,6 +42,9 @@ class CanvasView:
         self.ox, self.oy = 20.0, 20.0
         self.preview: dict[str, tuple[float, float]] = {}  # positions during a drag
         self.selected_edge: tuple[str, str] | None = None
+        # what the run items show now, so a stats tick only touches what changed
+        self._drawn_run: dict[str, tuple[tuple, str]] = {}
+        self._drawn_wait: dict[tuple[str, str], int] = {}
         run_state.subscribe(self._on_run)
         self.set_document(doc)
 
@@ -99,9 +102,45 @@ class CanvasView:
 
     def _on_run(self, event: str, data: dict) -> None:
         if event in ("stats", "error", "state"):
-            for name in self.doc.nodes:
+            self.update_run_items()
+
+    def _run_look(self, name: str) -> tuple[int, str, str]:
+        """(error count: a badge change needs a redraw, fill colour, counters text)."""
+        state = self.run_state.node_state(name) if self.run_state.state != "idle" else "idle"
+        stats = self.run_state.pipers.get(name)
+        errors = (stats or {}).get("errors", 0) or (1 if name in self.run_state.errors else 0)
+        text = (f"in {stats.get('in', 0)}  out {stats.get('out', 0)}  {state}"
+                if stats is not None else "")
+        return errors, STATE_FILL.get(state, "#ffffff"), text
+
+    def update_run_items(self) -> None:
+        """Show the run state: recolour nodes, change counters and queue labels in
+        place; redraw a node only when its error badge changes.
+
+        Why in place: while engine threads run Python code each Tcl call may wait
+        a GIL switch interval, and a full redraw is ~12 calls per node
+        (benchmarks/gui.md)."""
+        c = self.canvas
+        for name in self.doc.nodes:
+            look = self._run_look(name)
+            drawn = self._drawn_run.get(name)
+            if drawn is None or drawn[0] != look[0]:
                 self.draw_node(name)
-            self.redraw_edges()
+                continue
+            if drawn[1] != look[1]:
+                c.itemconfigure(f"n:{name}&&body&&!header", fill=look[1])
+            if drawn[2] != look[2]:
+                c.itemconfigure(f"n:{name}&&counters", text=look[2])
+            self._drawn_run[name] = look
+        for a, b in self.doc.edges:
+            waiting = self.run_state.queued.get((a, b), 0)
+            old = self._drawn_wait.get((a, b), 0)
+            if waiting != old:
+                if waiting and old:
+                    c.itemconfigure(f"{self.edge_tag(a, b)}&&queue", text=f"{waiting} waiting")
+                    self._drawn_wait[(a, b)] = waiting
+                else:
+                    self.draw_edge(a, b)
 
     # -- drawing ----------------------------------------------------------
     def redraw(self) -> None:
@@ -137,7 +176,8 @@ class CanvasView:
                       smooth=True, width=3 if selected else 2, arrow=tk.LAST,
                       arrowshape=(10, 12, 4), fill=EDGE_SELECTED if selected else EDGE,
                       tags=("edge", tag, "line"))
-        waiting = self.run_state.queued.get((a, b))
+        waiting = self.run_state.queued.get((a, b), 0)
+        self._drawn_wait[(a, b)] = waiting
         if waiting:
             mx, my = (x1 + x2) / 2, (y1 + y2) / 2
             c.create_text(mx, my - 9 * self.scale, text=f"{waiting} waiting",
@@ -155,11 +195,11 @@ class CanvasView:
         w, h = NODE_W * s, NODE_H * s
         tags = ("node", tag)
         selected = name in self.doc.selection
-        state = self.run_state.node_state(name) if self.run_state.state != "idle" else "idle"
+        look = self._drawn_run[name] = self._run_look(name)
         is_input = name in self.doc.input_nodes()
         c.create_rectangle(x + 3, y + 3, x + w + 3, y + h + 3, fill="#d5dae0", outline="",
                            tags=tags + ("shadow",))
-        c.create_rectangle(x, y, x + w, y + h, fill=STATE_FILL.get(state, "#ffffff"),
+        c.create_rectangle(x, y, x + w, y + h, fill=look[1],
                            outline=SELECT if selected else "#9aa5b1",
                            width=3 if selected else 1, tags=tags + ("body",))
         c.create_rectangle(x, y, x + w, y + 20 * s, fill=HEADER_INPUT if is_input else HEADER,
@@ -175,11 +215,9 @@ class CanvasView:
             sub += f"  ◂ {self.doc.inputs[name][:18]}"
         c.create_text(x + 8 * s, y + 47 * s, text=sub, anchor="w", fill="#5a6470",
                       font=self._font(8), tags=tags + ("resource",))
-        stats = self.run_state.pipers.get(name)
-        if stats is not None:
-            text = f"in {stats.get('in', 0)}  out {stats.get('out', 0)}  {state}"
-            c.create_text(x + 8 * s, y + 60 * s, text=text, anchor="w", fill="#1d2935",
-                          font=self._font(8), tags=tags + ("counters",))
+        # always there (empty when idle) so that a run only changes its text
+        c.create_text(x + 8 * s, y + 60 * s, text=look[2], anchor="w", fill="#1d2935",
+                      font=self._font(8), tags=tags + ("counters",))
         r = PORT_R * s
         cy = y + h / 2
         c.create_oval(x - r, cy - r, x + r, cy + r, fill=PORT_IN, outline="white", width=2,
@@ -187,7 +225,7 @@ class CanvasView:
         c.create_polygon(x + w - r * 0.4, cy - r * 1.2, x + w + r * 1.3, cy,
                          x + w - r * 0.4, cy + r * 1.2, fill=PORT_OUT, outline="white",
                          width=2, tags=tags + ("port_out",))
-        errors = (stats or {}).get("errors", 0) or (1 if name in self.run_state.errors else 0)
+        errors = look[0]
         if errors:
             bx, by = x + w - 4 * s, y - 4 * s
             c.create_oval(bx - 11 * s, by - 11 * s, bx + 11 * s, by + 11 * s, fill="#d93030",

@@ -18,6 +18,18 @@ class Form(ttk.Frame):
         self.errors: dict[str, ttk.Label] = {}
         self._row = 0
 
+    def destroy(self) -> None:
+        """Destroy the widgets and drop the Tk variables here, on the Tk thread.
+
+        Form and widgets reference each other, so without this the variables
+        would be freed by the cyclic GC -- on whatever thread runs it, maybe an
+        engine thread, and ``Variable.__del__`` calls Tcl.
+        """
+        super().destroy()
+        self.vars.clear()
+        self.widgets.clear()
+        self.errors.clear()
+
     def heading(self, text: str) -> None:
         ttk.Label(self, text=text, style="Heading.TLabel").grid(
             row=self._row, column=0, columnspan=2, sticky="w", pady=(8, 2))

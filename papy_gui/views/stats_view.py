@@ -25,6 +25,8 @@ class StatsView(ttk.Frame):
             self.tree.column(key, width=width, anchor="e")
         self.tree.pack(fill="both", expand=True)
         self.tree.tag_configure("errors", foreground="#c0392b")
+        self._shown: dict[str, tuple] = {}  # row values drawn, so unchanged rows cost no Tcl call
+        self._summary = ""
         run_state.subscribe(self._on_run)
 
     def _on_run(self, event: str, data: dict) -> None:
@@ -45,18 +47,21 @@ class StatsView(ttk.Frame):
             text += f"   elapsed {elapsed:.1f} s"
         if rs.message:
             text += f"   {rs.message}"
-        self.summary.configure(text=text)
-        have = set(self.tree.get_children())
+        if text != self._summary:
+            self._summary = text
+            self.summary.configure(text=text)
+        shown = self._shown
         for name, s in rs.pipers.items():
-            values = [self._fmt(k, s.get(k)) for k, _, _ in COLUMNS]
+            values = tuple(self._fmt(k, s.get(k)) for k, _, _ in COLUMNS)
             tags = ("errors",) if s.get("errors") else ()
-            if name in have:
-                self.tree.item(name, values=values, tags=tags)
-                have.discard(name)
-            else:
+            if name not in shown:
                 self.tree.insert("", "end", iid=name, text=name, values=values, tags=tags)
-        for iid in have:
+            elif shown[name] != (values, tags):
+                self.tree.item(name, values=values, tags=tags)
+            shown[name] = (values, tags)
+        for iid in [n for n in shown if n not in rs.pipers]:
             self.tree.delete(iid)
+            del shown[iid]
 
     def row(self, name: str) -> dict:
         values = self.tree.item(name, "values")
