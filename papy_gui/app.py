@@ -55,6 +55,7 @@ class App:
             logging.getLogger().setLevel(logging.INFO)
         self.namespace: dict = {}
         self._after: str | None = None
+        self._run_soon: str | None = None
         self._closed = False
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
@@ -223,6 +224,13 @@ class App:
         if not getattr(self, "quiet_dialogs", False):
             messagebox.showerror(title, text, parent=self.root)
 
+    def start_run_soon(self) -> None:
+        """Start a run once the window is up (``papy gui SCRIPT --run``)."""
+        def go() -> None:
+            self._run_soon = None
+            self.runs.run()
+        self._run_soon = self.root.after(200, go)
+
     def report_callback_exception(self, exc, val, tb) -> None:
         log.error("internal error in a Tk callback", exc_info=(exc, val, tb))
         self.message(f"internal error: {exc.__name__}: {val} (details in the Log tab)", True)
@@ -250,9 +258,10 @@ class App:
         if ask and not self.files.confirm_discard():
             return False
         self._closed = True
-        if self._after is not None:
-            self.root.after_cancel(self._after)
-            self._after = None
+        for after_id in (self._after, self._run_soon):
+            if after_id is not None:
+                self.root.after_cancel(after_id)
+        self._after = self._run_soon = None
         self.files.cancel()
         self.bridge.close()
         sys.setswitchinterval(self._switch_interval)
@@ -269,14 +278,17 @@ class App:
         return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``papy gui [SCRIPT] [--run]``: open the editor; returns the exit code."""
+def open_app(argv: list[str] | None = None) -> App | int:
+    """Parse ``papy gui`` arguments and open the window (without its mainloop).
+
+    Returns the App, or an exit code if it could not open. With ``--run`` a
+    run starts as soon as the file is open (from the event loop, so the
+    window shows first).
+    """
     parser = argparse.ArgumentParser(prog="papy gui", description="PaPy Studio desktop editor")
     parser.add_argument("script", nargs="?", help="a saved pipeline script to open")
     parser.add_argument("--run", action="store_true", help="start a run once the file is open")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         root = tk.Tk(className="PaPyStudio")
     except tk.TclError as exc:
@@ -287,8 +299,18 @@ def main(argv: list[str] | None = None) -> int:
         app.close(ask=False)
         return 1
     if args.run:
-        root.after(200, app.runs.run)
-    root.mainloop()
+        app.start_run_soon()
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``papy gui [SCRIPT] [--run]``: open the editor; returns the exit code."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = open_app(argv)
+    if isinstance(app, int):
+        return app
+    app.root.mainloop()
     return 0
 
 

@@ -54,6 +54,7 @@ class RunCommands:
             app.message(str(exc), True)
             return False
         app.log_view.clear()
+        app.message(f"running {app.doc_title()}…")  # a new run clears the last one's message
         log.info("running %s", app.doc_title())
         app.bridge.start(to_description(app.doc), datas, app.namespace)
         app.bottom.select(app.stats_view)
@@ -83,6 +84,7 @@ class RunCommands:
             if not app.files.save():
                 return
         app.bottom.select(app.log_view)
+        app.message(f"papy run {app.doc_title()} (headless, output in the Log)")
         app.bridge.run_headless(app.doc.path)
 
     def _on_plumber(self, plumber) -> None:
