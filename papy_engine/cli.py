@@ -275,9 +275,6 @@ def _imaps(plumber) -> list:
 def _apply_options(plumber, args) -> None:
     imaps = _imaps(plumber)
     if args.workers:
-        if importlib.util.find_spec("papy_engine.remote") is None:
-            raise _Usage("--workers needs remote worker pools, which are not available yet in "
-                         "this version (papy_engine.remote is missing)")
         if not imaps:
             print("papy: warning: the pipeline has no parallel pipers; --workers has no effect",
                   file=sys.stderr)

@@ -151,15 +151,6 @@ def test_load_and_usage_errors_exit_2(tmp_path):
     assert papy("frobnicate").returncode == 2
 
 
-def test_workers_fail_clearly_until_remote_pools_exist(tmp_path):
-    res = papy("run", EXAMPLES / "where.py", "--workers", "127.0.0.1:18812#2")
-    if (ROOT / "papy_engine" / "remote.py").exists():
-        pytest.skip("remote pools exist now; covered by the remote tests")
-    assert res.returncode == 2
-    assert "--workers needs remote worker pools" in res.stderr
-    assert res.stdout == ""
-
-
 def test_parse_workers():
     assert parse_workers("a:1#2,10.0.0.5:18812#16") == [("a:1", 2), ("10.0.0.5:18812", 16)]
     assert parse_workers("[::1]:18812#1") == [("[::1]:18812", 1)]
