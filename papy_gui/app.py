@@ -198,8 +198,15 @@ class App:
                 return None
         return self.canvas_ctl.add_type_at(ntype, px, py)
 
-    def add_function_node(self, name: str, source: str) -> str | None:
-        px, py = self.canvas.winfo_width() / 2, self.canvas.winfo_height() / 2
+    def add_function_node(self, name: str, source: str, x_root: int | None = None,
+                          y_root: int | None = None) -> str | None:
+        """A console function as a node: dropped at screen (x_root, y_root), or centred."""
+        c = self.canvas
+        px, py = c.winfo_width() / 2, c.winfo_height() / 2
+        if x_root is not None and y_root is not None:
+            px, py = x_root - c.winfo_rootx(), y_root - c.winfo_rooty()
+            if not (0 <= px <= c.winfo_width() and 0 <= py <= c.winfo_height()):
+                return None  # dropped somewhere else
         x, y = self.canvas_view.to_world(px, py)
         try:
             new = self.doc.add_node(Func(name, None, name, source), name=self.doc.unique_name(name),

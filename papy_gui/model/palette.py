@@ -166,6 +166,19 @@ class Palette:
         return [t for ts in self.categories(text).values() for t in ts]
 
 
+def can_take(ntype: NodeType, need: int) -> bool:
+    """Whether a new node of ``ntype`` can be the end of a pipe carrying ``need``
+    items per step (upstream produce*spawn): it must have inputs, and its
+    consume*spawn must balance -- a consume hint is the node's contract and must
+    match exactly; without one, consume is set to ``need // spawn``."""
+    if ntype.inputs < 1:
+        return False
+    spawn = int(ntype.hints.get("spawn", 1))
+    if "consume" in ntype.hints:
+        return int(ntype.hints["consume"]) * spawn == need
+    return spawn > 0 and need % spawn == 0
+
+
 def add_from_type(doc, ntype: NodeType, x: float, y: float) -> str:
     """Create a node of ``ntype`` in ``doc`` at (x, y); returns its name."""
     options = {k: v for k, v in ntype.hints.items() if k in ("produce", "consume", "spawn")}

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from ..model import clipboard
 from ..model.errors import EditError
-from ..model.palette import NodeType, Palette, add_from_type
+from ..model.palette import NodeType, Palette, add_from_type, can_take
 from .canvas_view import NODE_H, NODE_W, CanvasView
 from .quick_add import QuickAdd
 
@@ -195,7 +195,8 @@ class CanvasController:
                 if connect_from:
                     need = self.doc.nodes[connect_from].out_n
                     node = self.doc.nodes[name]
-                    if node.in_n != need and need % node.option("spawn") == 0:
+                    if (node.in_n != need and "consume" not in ntype.hints
+                            and need % node.option("spawn") == 0):
                         self.doc.set_option(name, "consume", need // node.option("spawn"))
                     self.doc.connect(connect_from, name)
         except EditError as exc:
@@ -207,8 +208,13 @@ class CanvasController:
     def open_quick_add(self, px: float, py: float, connect_from: str | None = None) -> QuickAdd:
         if self.quick_add is not None:
             self.quick_add.close()
+        accept = None
+        if connect_from:  # a dropped pipe: offer only the nodes that can take it
+            need = self.doc.nodes[connect_from].out_n
+            accept = lambda t: can_take(t, need)  # noqa: E731
         self.quick_add = QuickAdd(self.canvas, self.palette,
                                   lambda t: self.add_type_at(t, px, py, connect_from),
-                                  title="Add and connect" if connect_from else "Add node")
+                                  title=f"Add and connect from {connect_from}" if connect_from
+                                  else "Add node", accept=accept)
         self.quick_add.place(self.canvas.winfo_rootx() + int(px), self.canvas.winfo_rooty() + int(py))
         return self.quick_add

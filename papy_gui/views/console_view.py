@@ -53,6 +53,20 @@ class ConsoleView(ttk.Frame):
         self.add_button.pack(side="left", padx=4, pady=2)
         ttk.Label(bar, text="plumber, doc, papy_engine and node functions are in scope",
                   style="Hint.TLabel").pack(side="left", padx=8)
+        # the console's functions: drag one onto the canvas (or double click) to add it
+        side = ttk.Frame(self)
+        side.pack(side="right", fill="y", padx=(4, 2))
+        ttk.Label(side, text="Functions", style="Heading.TLabel").pack(anchor="w")
+        ttk.Label(side, text="drag onto the canvas", style="Hint.TLabel").pack(anchor="w")
+        self.func_list = tk.Listbox(side, width=18, height=5, exportselection=False,
+                                    activestyle="none", cursor="hand2")
+        self.func_list.pack(fill="y", expand=True)
+        self.func_list.bind("<ButtonPress-1>", self._on_func_press)
+        self.func_list.bind("<B1-Motion>", lambda e: self._dragging and
+                            self.func_list.configure(cursor="plus"))
+        self.func_list.bind("<ButtonRelease-1>", self._on_func_release)
+        self.func_list.bind("<Double-Button-1>", self._on_func_double)
+        self._dragging: str | None = None
         self.text = tk.Text(self, font=MONO, wrap="char", undo=False, height=8,
                             background="#fbfbfc", insertbackground="#1d2935", padx=6, pady=4)
         scroll = ttk.Scrollbar(self, command=self.text.yview)
@@ -169,6 +183,7 @@ class ConsoleView(ttk.Frame):
             self._show_exception(skip=1)
         finally:
             sys.displayhook = hook
+            self.refresh_functions()
 
     def _show_exception(self, skip: int) -> None:
         etype, value, tb = sys.exc_info()
@@ -203,7 +218,34 @@ class ConsoleView(ttk.Frame):
         for n in names:
             self.add_menu.add_command(label=n, command=lambda n=n: self.add_function(n))
 
-    def add_function(self, name: str):
+    def add_function(self, name: str, x_root: int | None = None, y_root: int | None = None):
+        """Add console function ``name`` as a node (dropped at screen x_root, y_root)."""
         if self.add_node is not None and name in self.sources:
-            return self.add_node(name, self.sources[name])
+            return self.add_node(name, self.sources[name], x_root, y_root)
         return None
+
+    def refresh_functions(self) -> None:
+        names = self.functions()
+        if list(self.func_list.get(0, "end")) != names:
+            self.func_list.delete(0, "end")
+            for n in names:
+                self.func_list.insert("end", n)
+
+    def _on_func_press(self, event: tk.Event) -> None:
+        i = self.func_list.nearest(event.y)
+        names = self.func_list.get(0, "end")
+        self._dragging = names[i] if 0 <= i < len(names) else None
+
+    def _on_func_release(self, event: tk.Event) -> None:
+        name, self._dragging = self._dragging, None
+        self.func_list.configure(cursor="hand2")
+        target = self.winfo_containing(event.x_root, event.y_root)
+        if name is not None and target is not None and target is not self.func_list:
+            self.add_function(name, event.x_root, event.y_root)
+
+    def _on_func_double(self, event: tk.Event) -> str:
+        i = self.func_list.nearest(event.y)
+        names = self.func_list.get(0, "end")
+        if 0 <= i < len(names):
+            self.add_function(names[i])
+        return "break"

@@ -15,7 +15,8 @@ from tkinter import filedialog, ttk
 from ..model.document import Document
 from ..model.errors import EditError
 from ..model.items import format_remote
-from ..model.palette import Palette
+from ..model.palette import Palette, ParamInfo
+from ..model.params import check_value, field_key, values_of, with_value
 from .form import Form, ScrolledFrame
 from .highlight import CodeText
 
@@ -122,12 +123,11 @@ class PropsView(ttk.Frame):
                 ttk.Label(f, text=ntype.summary, style="Hint.TLabel", wraplength=260).grid(
                     row=f._row, column=0, columnspan=2, sticky="w")
                 f._row += 1
-            hint = ", ".join(f"{p.name}={p.default or '…'}" for p in ntype.params) if ntype else ""
-            f.entry(f"args{i}", "Arguments", "", lambda v, i=i: doc.set_args(cur(), i, *split_args(v)))
-            if hint:
-                ttk.Label(f, text=f"e.g. {hint}", style="Hint.TLabel").grid(
-                    row=f._row, column=1, sticky="w")
-                f._row += 1
+            if ntype is not None and ntype.params:
+                self._param_fields(f, i, ntype.params)
+            else:  # no metadata: one free-text field of Python arguments
+                f.entry(f"args{i}", "Arguments", "",
+                        lambda v, i=i: doc.set_args(cur(), i, *split_args(v)))
             if func.source is not None:
                 self.code = CodeText(f, height=8, width=36)
                 f.custom(self.code, key="source")
@@ -149,6 +149,31 @@ class PropsView(ttk.Frame):
             f.button("Choose files…", self._cmd_choose_files)
         self._load_node_values(name)
 
+    def _param_fields(self, f: Form, i: int, params: tuple[ParamInfo, ...]) -> None:
+        """One entry per parameter; its type, default and doc under it."""
+        for p in params:
+            f.entry(f"{i}:{field_key(p.name)}", p.name + (" *" if p.required else ""), "",
+                    lambda v, p=p: self._set_param(i, params, p, v))
+            hint = f"{p.type}, " + ("required" if p.required else f"default {p.default}")
+            if p.doc:
+                hint += f" — {p.doc}"
+            ttk.Label(f, text=hint, style="Hint.TLabel", wraplength=230, justify="left").grid(
+                row=f._row, column=1, sticky="w")
+            f._row += 1
+
+    def _set_param(self, i: int, params: tuple[ParamInfo, ...], param: ParamInfo,
+                   text: str) -> None:
+        name = self._shown[0] if self._shown else None
+        if name is None or name not in self.doc.nodes:
+            return
+        value = check_value(param, text)
+        node = self.doc.nodes[name]
+        args = node.args[i] if i < len(node.args) else []
+        kwargs = node.kwargs[i] if i < len(node.kwargs) else {}
+        new_args, new_kwargs = with_value(params, args, kwargs, param.name, value)
+        if (new_args, new_kwargs) != (list(args), dict(kwargs)):
+            self.doc.set_args(name, i, new_args, new_kwargs)
+
     def _load_node_values(self, name: str) -> None:
         f, node = self.node_form, self.doc.nodes[name]
         if f is None:
@@ -161,10 +186,15 @@ class PropsView(ttk.Frame):
                 var.set(value)
 
         put("name", name)
-        for i in range(len(node.functions)):
+        for i, func in enumerate(node.functions):
             args = node.args[i] if i < len(node.args) else []
             kwargs = node.kwargs[i] if i < len(node.kwargs) else {}
             put(f"args{i}", join_args(args, kwargs))
+            ntype = self.palette.find_for(func)
+            if ntype is not None and ntype.params:
+                values = values_of(ntype.params, args, kwargs)
+                for p in ntype.params:
+                    put(f"{i}:{field_key(p.name)}", values.get(p.name, ""))
         if self.code is not None and focus is not self.code:
             src = next((fn.source for fn in node.functions if fn.source is not None), "")
             if self.code.value() != src:

@@ -10,8 +10,10 @@ from ..model.palette import NodeType, Palette
 
 class QuickAdd:
     def __init__(self, master: tk.Misc, palette: Palette,
-                 choose: Callable[[NodeType], object], title: str = "Add node") -> None:
+                 choose: Callable[[NodeType], object], title: str = "Add node",
+                 accept: Callable[[NodeType], bool] | None = None) -> None:
         self.palette = palette
+        self.accept = accept  # offer only the types it accepts (e.g. balance-compatible)
         self._choose = choose
         self.top = tk.Toplevel(master)
         self.top.title(title)
@@ -39,7 +41,8 @@ class QuickAdd:
         self.top.geometry(f"+{x}+{y}")
 
     def refresh(self) -> None:
-        self.types = self.palette.search(self.var.get())
+        self.types = [t for t in self.palette.search(self.var.get())
+                      if self.accept is None or self.accept(t)]
         self.listbox.delete(0, "end")
         for t in self.types:
             self.listbox.insert("end", f"{t.name}   ({t.category})")
