@@ -65,7 +65,8 @@ class App:
         root.geometry("1280x820")
         root.minsize(900, 600)
         theme.apply(root)
-        icon = theme.load_icon(root, ["app-64", "app-32"])
+        icon = theme.load_icon(root, ["app-128", "app-64"] if theme.icon_size(root) > 16
+                               else ["app-64", "app-32"])
         if icon is not None:
             root.iconphoto(True, icon)
             self._app_icon = icon
@@ -93,8 +94,9 @@ class App:
         self.canvas_view = CanvasView(self.canvas, self.doc, self.run_state)
         self.canvas_ctl = CanvasController(self.canvas_view, self.palette, self.message)
         self.canvas_ctl.on_badge = lambda n: self.runs.show_error(n)
+        self._category_icons = theme.category_icons(self.root)
         self.palette_view = PaletteView(hpane, self.palette, self.drop_node_type,
-                                        theme.category_icons(self.root))
+                                        self._category_icons)
         self.props = PropsView(hpane, self.doc, self.palette, self.message)
         hpane.add(self.palette_view, weight=0)
         hpane.add(self.canvas, weight=1)
@@ -107,6 +109,10 @@ class App:
         self.bottom.add(self.console, text="Console")
         self.bottom.add(self.log_view, text="Log")
         self.bottom.add(self.stats_view, text="Statistics")
+
+    def palette_view_icons(self) -> dict:
+        """The palette's category icons (16 or 32 px, see theme.icon_size)."""
+        return self._category_icons
 
     # -- document ---------------------------------------------------------------
     def set_document(self, doc: Document) -> None:

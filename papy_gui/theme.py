@@ -1,4 +1,9 @@
-"""The look: a light ttk theme built on "clam", fonts, and icons from assets/."""
+"""The look: a light ttk theme built on "clam", fonts, and icons from assets/.
+
+High-DPI: Tk sizes fonts given in points by ``tk scaling`` (pixels per point,
+1.33 at 96 dpi); pixel sizes (tree rows, icons, the canvas) follow
+:func:`ui_scale`, and the 32 px icons are used from a scaling of 1.5 up.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,6 +15,23 @@ from tkinter import ttk
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BG, PANEL, ACCENT, TEXT, MUTED = "#eef1f5", "#f7f8fa", "#1f78d1", "#1d2935", "#5a6470"
+
+
+BASE_SCALING = 96 / 72  # tk scaling at 96 dpi
+LARGE_ICONS_FROM = 1.5  # tk scaling from which the 32 px icons are used
+
+
+def tk_scaling(root: tk.Misc) -> float:
+    return float(root.tk.call("tk", "scaling"))
+
+
+def ui_scale(root: tk.Misc) -> float:
+    """How much larger than at 96 dpi pixel-sized things should be (>= 1)."""
+    return max(1.0, tk_scaling(root) / BASE_SCALING)
+
+
+def icon_size(root: tk.Misc) -> int:
+    return 32 if tk_scaling(root) >= LARGE_ICONS_FROM else 16
 
 
 def apply(root: tk.Tk) -> ttk.Style:
@@ -33,7 +55,9 @@ def apply(root: tk.Tk) -> ttk.Style:
     style.configure("StatusError.TLabel", background="#fde2e2", foreground="#a11d1d", padding=(8, 2))
     style.configure("Toolbutton", padding=(8, 4), background="#e3e7ed")
     style.map("Toolbutton", background=[("active", "#d3dae3"), ("disabled", "#e3e7ed")])
-    style.configure("Treeview", rowheight=22, background="white", fieldbackground="white")
+    ui = ui_scale(root)
+    style.configure("Treeview", rowheight=round(22 * ui), background="white",
+                    fieldbackground="white")
     style.configure("Treeview.Heading", font=(base.actual("family"), 9, "bold"))
     style.configure("TNotebook.Tab", padding=(12, 4))
     return style
@@ -53,15 +77,17 @@ def load_icon(root: tk.Misc, names: list[str]) -> tk.PhotoImage | None:
 
 
 def toolbar_icon(root: tk.Misc, action: str) -> tk.PhotoImage | None:
-    size = 32 if root.winfo_fpixels("1i") > 140 else 16
+    size = icon_size(root)
     stem = {"fit": "zoom-fit"}.get(action, action)
     return load_icon(root, [f"{stem}-{size}", f"{stem}-16"])
 
 
 def category_icons(root: tk.Misc) -> dict[str, tk.PhotoImage]:
     icons = {}
+    size = icon_size(root)
     for path in sorted((ASSETS / "icons").glob("node-*-16.png")):
-        img = load_icon(root, [path.stem])
+        name = path.stem[len("node-"):-len("-16")]
+        img = load_icon(root, [f"node-{name}-{size}", path.stem])
         if img is not None:
-            icons[path.stem[len("node-"):-len("-16")]] = img
+            icons[name] = img
     return icons

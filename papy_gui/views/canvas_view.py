@@ -38,7 +38,9 @@ class CanvasView:
         self.canvas = canvas
         self.doc = doc
         self.run_state = run_state
-        self.scale = 1.0
+        from ..theme import ui_scale
+        self.ui = ui_scale(canvas)  # high-DPI: the default zoom, and its limits, grow
+        self.scale = self.ui
         self.ox, self.oy = 20.0, 20.0
         self.preview: dict[str, tuple[float, float]] = {}  # positions during a drag
         self.selected_edge: tuple[str, str] | None = None
@@ -74,7 +76,8 @@ class CanvasView:
         return px, py
 
     def _font(self, size: float, bold: bool = False):
-        px = max(1, round(size * self.scale))
+        # pixels (negative size), so text scales with the boxes: zoom x ui scale
+        px = -max(1, round(size * 96 / 72 * self.scale))
         return (FONT, px, "bold") if bold else (FONT, px)
 
     # -- observers --------------------------------------------------------
@@ -235,7 +238,7 @@ class CanvasView:
 
     # -- zoom, pan, fit -------------------------------------------------------
     def zoom(self, factor: float, px: float | None = None, py: float | None = None) -> None:
-        new = min(3.0, max(0.25, self.scale * factor))
+        new = min(3.0 * self.ui, max(0.25 * self.ui, self.scale * factor))
         if px is None:
             px, py = self.canvas.winfo_width() / 2, self.canvas.winfo_height() / 2
         self.ox = px - (px - self.ox) * new / self.scale
@@ -251,7 +254,7 @@ class CanvasView:
 
     def fit(self, margin: float = 30) -> None:
         if not self.doc.nodes:
-            self.scale, self.ox, self.oy = 1.0, 20.0, 20.0
+            self.scale, self.ox, self.oy = self.ui, 20.0, 20.0
             self.redraw()
             return
         xs = [n.x for n in self.doc.nodes.values()]
@@ -260,7 +263,7 @@ class CanvasView:
         cw = max(self.canvas.winfo_width(), 200)
         ch = max(self.canvas.winfo_height(), 150)
         scale = min((cw - 2 * margin) / max(1, x1 - x0), (ch - 2 * margin) / max(1, y1 - y0))
-        self.scale = min(1.2, max(0.25, scale))
+        self.scale = min(1.2 * self.ui, max(0.25 * self.ui, scale))
         self.ox = (cw - (x1 - x0) * self.scale) / 2 - x0 * self.scale
         self.oy = (ch - (y1 - y0) * self.scale) / 2 - y0 * self.scale
         self.redraw()
