@@ -101,6 +101,8 @@ class App:
         hpane.add(self.palette_view, weight=0)
         hpane.add(self.canvas, weight=1)
         hpane.add(self.props, weight=0)
+        self.hpane = hpane
+        self._sash_bind = hpane.bind("<Configure>", self._on_first_layout, add=True)
         self.bottom = ttk.Notebook(vpane)
         vpane.add(self.bottom, weight=1)
         self.console = ConsoleView(self.bottom, self.namespace, self.add_function_node)
@@ -109,6 +111,16 @@ class App:
         self.bottom.add(self.console, text="Console")
         self.bottom.add(self.log_view, text="Log")
         self.bottom.add(self.stats_view, text="Statistics")
+
+    def _on_first_layout(self, event: tk.Event) -> None:
+        """Give the canvas the width the side panels do not need (once: the
+        panes' requested sizes would otherwise leave it the narrowest)."""
+        if event.width < 600:
+            return
+        self.hpane.unbind("<Configure>", self._sash_bind)
+        side = round(250 * theme.ui_scale(self.root))
+        self.hpane.sashpos(0, side)
+        self.hpane.sashpos(1, event.width - round(300 * theme.ui_scale(self.root)))
 
     def palette_view_icons(self) -> dict:
         """The palette's category icons (16 or 32 px, see theme.icon_size)."""

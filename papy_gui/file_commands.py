@@ -75,6 +75,7 @@ class FileCommands:
         self.app.refresh_recent_menu()
         self._offer_recovery(doc)
         log.info("opened %s", doc.path)
+        self.app.message(f"opened {doc.path}")
         return True
 
     def _offer_recovery(self, doc: Document) -> None:

@@ -48,6 +48,7 @@ class CanvasView:
         self._drawn_run: dict[str, tuple[tuple, str]] = {}
         self._drawn_wait: dict[tuple[str, str], int] = {}
         run_state.subscribe(self._on_run)
+        canvas.bind("<Configure>", lambda e: self.draw_hint(), add=True)
         self.set_document(doc)
 
     def set_document(self, doc: Document) -> None:
@@ -83,10 +84,12 @@ class CanvasView:
     # -- observers --------------------------------------------------------
     def _on_doc(self, event: str, data: dict) -> None:
         if event in ("node_added", "node_changed", "node_moved"):
+            self.canvas.delete("hint")
             self.draw_node(data["name"])
             self.draw_edges_of(data["name"])
         elif event == "node_removed":
             self.canvas.delete(f"n:{data['name']}")
+            self.draw_hint()
         elif event == "node_renamed":
             self.canvas.delete(f"n:{data['old']}")
             self.redraw_edges()
@@ -151,6 +154,18 @@ class CanvasView:
         for name in self.doc.nodes:
             self.draw_node(name)
         self.redraw_edges()
+        self.draw_hint()
+
+    def draw_hint(self) -> None:
+        """A grey hint in the middle of an empty canvas."""
+        c = self.canvas
+        c.delete("hint")
+        if self.doc.nodes:
+            return
+        w, h = max(c.winfo_width(), 200), max(c.winfo_height(), 150)
+        c.create_text(w / 2, h / 2, text="Drag nodes here from the palette\n"
+                      "or double click for a quick search", justify="center",
+                      fill="#9aa5b1", font=(FONT, -round(13 * self.ui)), tags=("hint",))
 
     def redraw_edges(self) -> None:
         self.canvas.delete("edge")

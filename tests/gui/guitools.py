@@ -23,13 +23,16 @@ def pump(root, cond=lambda: False, timeout: float = 10.0) -> bool:
 
 
 def screenshot(root, name: str) -> Path | None:
-    """Save the window (with its menu bar) as artifacts/NAME.png; None if impossible."""
+    """Save the screen (the window and any dialog over it) as artifacts/NAME.png.
+
+    The whole X root window, not the main window alone: capturing one window
+    leaves a dialog over it black. None if impossible.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     root.update()
-    target = root.wm_frame() or hex(root.winfo_id())
     try:
-        subprocess.run(["import", "-window", str(target), str(path)], check=True,
+        subprocess.run(["import", "-window", "root", str(path)], check=True,
                        timeout=20, capture_output=True)
     except (OSError, subprocess.SubprocessError):
         return None
