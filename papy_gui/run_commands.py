@@ -1,12 +1,16 @@
 """Run, Pause/Resume, Stop and Run headless, and the button states they need.
 
 Inputs are Python expressions evaluated in the console namespace on the Tk
-thread (cheap: ``range(10**6)`` is lazy); the Plumber is built and run by
-the bridge on its own thread.
+thread (cheap: ``range(10**6)`` is lazy), after the document's own code (its
+imports, constants and functions -- what an input such as
+``HERE / 'data'`` refers to) has been executed there; the Plumber is built
+and run by the bridge on its own thread.
 """
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import tkinter as tk
 from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
@@ -26,8 +30,20 @@ class RunCommands:
         app.run_state.subscribe(self._on_run)
         app.bridge.on_plumber = self._on_plumber
 
+    def _define(self) -> None:
+        """Run the document's definitions in the console namespace (never its pipeline)."""
+        doc, ns = self.app.doc, self.app.namespace
+        script = importlib.import_module("papy_engine.script")
+        path = getattr(doc, "path", None)
+        try:
+            script.execute(script.render(to_description(doc)), f"<{self.app.doc_title()}>", ns,
+                           file=os.path.abspath(path) if path else None)
+        except Exception as exc:  # ScriptError names the line; anything else is the user's
+            raise EditError(f"the pipeline's code failed: {exc}") from None
+
     def inputs(self) -> list:
         doc, ns = self.app.doc, self.app.namespace
+        self._define()
         datas = []
         for name in doc.input_nodes():
             expr = doc.inputs.get(name)

@@ -48,7 +48,8 @@ class CanvasView:
         self._drawn_run: dict[str, tuple[tuple, str]] = {}
         self._drawn_wait: dict[tuple[str, str], int] = {}
         run_state.subscribe(self._on_run)
-        canvas.bind("<Configure>", lambda e: self.draw_hint(), add=True)
+        canvas.bind("<Configure>", self._on_configure, add=True)
+        self._fit_pending = False
         self.set_document(doc)
 
     def set_document(self, doc: Document) -> None:
@@ -267,7 +268,18 @@ class CanvasView:
         self.canvas.move("node", dx, dy)
         self.canvas.move("edge", dx, dy)
 
+    def _on_configure(self, event) -> None:
+        self.draw_hint()
+        if self._fit_pending and event.width > 1:
+            self._fit_pending = False
+            self.fit()
+
     def fit(self, margin: float = 30) -> None:
+        if self.canvas.winfo_width() <= 1:
+            # not laid out yet (a file opened from the command line): fitting to
+            # a 1-pixel canvas would shrink the drawing; fit once it has a size
+            self._fit_pending = True
+            return
         if not self.doc.nodes:
             self.scale, self.ox, self.oy = self.ui, 20.0, 20.0
             self.redraw()

@@ -112,3 +112,24 @@ def test_new_run_clears_the_status_line(app):
     assert str(app.status.cget("style")) == "Status.TLabel"
     assert pump(app.root, lambda: settled(app), 30)
     assert "run finished" in str(app.status.cget("text"))
+
+
+def test_example_with_script_level_names_runs_and_is_fitted(app):
+    """wordfreq's input uses HERE from its preamble; opened from the command line
+    (before the window has a size) its nodes must still be drawn at a readable zoom."""
+    from pathlib import Path
+
+    from papy_gui.app import open_app
+    example = str(Path(__file__).resolve().parents[2] / "examples" / "wordfreq.py")
+    other = open_app([example, "--run"])
+    assert not isinstance(other, int)
+    try:
+        other.quiet_dialogs = True
+        assert pump(other.root, lambda: settled(other) and other.bridge.plumber is not None, 30)
+        assert other.run_state.state == "finished", other.run_state.message
+        other.bridge.refresh_stats()
+        assert other.run_state.pipers["report"]["out"] == 4
+        view = other.canvas_view
+        assert view.scale >= 0.5 * view.ui, (view.scale, view.ui)  # was 0.25: fitted to 1 px
+    finally:
+        other.close(ask=False)
