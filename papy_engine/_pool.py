@@ -28,11 +28,14 @@ import sys
 import threading
 import time
 from multiprocessing import get_context
+from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 
 from .errors import WorkerError, _Placeholder
 
 log = logging.getLogger(__name__)
+
+_dumps = ForkingPickler.dumps   # what Connection.send uses, so fds and sockets still work
 
 # progress array fields
 SERIAL, OFFSET, STARTED = 0, 1, 2
@@ -212,8 +215,11 @@ class ProcessSlot:
         self.task_w.send(("task", tid, name, payload, boxed, timed))
         self.tasks.add(tid)
 
-    def send_chunk(self, serial, tid, start, items) -> None:
-        self.task_w.send(("chunk", serial, tid, start, items))
+    def send_chunk(self, serial, tid, start, items) -> int:
+        """Send a chunk; returns its size in bytes (the IMap bounds bytes in flight)."""
+        data = _dumps(("chunk", serial, tid, start, items))
+        self.task_w.send_bytes(data)
+        return len(data)
 
     def drop_task(self, tid: int) -> None:
         if tid in self.tasks and not self.dead:
@@ -322,8 +328,9 @@ class ThreadSlot:
     def send_task(self, tid, name, payload, boxed=False, timed=False) -> None:
         self.tasks.add(tid)
 
-    def send_chunk(self, serial, tid, start, items) -> None:
+    def send_chunk(self, serial, tid, start, items) -> int:
         self.inq.put((serial, tid, start, items))
+        return 0
 
     def drop_task(self, tid) -> None:
         self.tasks.discard(tid)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import pickle
 import threading
 import time
 from collections import deque
@@ -42,11 +43,14 @@ __all__ = ["IMap"]
 log = logging.getLogger(__name__)
 
 _names = itertools.count()
-TARGET_CHUNK_S = 0.02   # aim for this much work per chunk message
+TARGET_CHUNK_S = 0.01   # aim for this much work per chunk message
 TARGET_INFLIGHT_S = 0.5  # default: work held in flight per worker
+MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
+MAX_CHUNK_BYTES = 4 * 2**20      # pickled bytes per chunk message
+MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
 MAX_OUTSTANDING = 2     # chunks per slot: one running, one waiting
 MAX_STARTUP_DEATHS = 3  # replacements dying before any work: the pool is broken
-DEFAULT_STRIDE = 4096
+DEFAULT_STRIDE = 16384
 
 
 class _Task:
@@ -67,9 +71,16 @@ class _Task:
         self.next_out = 0
         self.consumed = 0
         self.cost = None         # seconds per item (EMA)
+        self.item_bytes = 0.0    # pickled bytes per item: the larger of input and result
+        self._bytes = {"in": 0.0, "out": 0.0}  # an EMA of each
         self.feeder: threading.Thread | None = None
         self.items: deque = deque()  # for next(): results already taken as a batch
         self.batch_iter = None
+
+    def note_bytes(self, side: str, size: float) -> None:
+        old = self._bytes[side]
+        self._bytes[side] = size if not old else 0.5 * old + 0.5 * size
+        self.item_bytes = max(self._bytes.values())
 
     def finished(self) -> bool:
         return self.exhausted and self.consumed >= self.pulled
@@ -211,6 +222,8 @@ class IMap:
         if task.cost is None:
             return min(task.budget, 4 * n)
         want = int(n * TARGET_INFLIGHT_S / max(task.cost, 1e-9))
+        if task.item_bytes:  # large items: bound the bytes in flight as well
+            want = min(want, int(MAX_INFLIGHT_BYTES / task.item_bytes))
         return max(min(task.budget, 4 * n), min(task.budget, want))
 
     def _room(self, task: _Task) -> int:
@@ -447,7 +460,8 @@ class IMap:
         """Read every complete reply of a process slot; False on EOF."""
         try:
             while slot.result_r.poll():
-                self._on_reply(slot, slot.result_r.recv())
+                data = slot.result_r.recv_bytes()
+                self._on_reply(slot, pickle.loads(data), len(data))
         except (EOFError, OSError):
             return False
         except Exception:
@@ -483,8 +497,17 @@ class IMap:
             return 1
         if task.cost is None:
             return 4
-        cap = max(1, self._stride() // max(1, self._nslots))
-        return max(1, min(cap, int(TARGET_CHUNK_S / max(task.cost, 1e-9))))
+        n = max(1, self._nslots)
+        cap = max(1, min(MAX_CHUNK_ITEMS, self._stride() // n))
+        size = max(1, min(cap, int(TARGET_CHUNK_S / max(task.cost, 1e-9))))
+        if task.item_bytes:
+            size = max(1, min(size, int(MAX_CHUNK_BYTES / task.item_bytes)))
+        if size > 1 and size * task.cost > 0.002:
+            # guided scheduling: expensive items are shared out more finely as
+            # the queue runs low, so that no worker is left with a long tail
+            waiting = sum(len(e[2]) - e[3] for e in self._ready if e[0] is task)
+            size = max(1, min(size, -(-waiting // (2 * n))))
+        return size
 
     def _send(self, slot, task, start, chunk) -> None:
         serial = next(self._serial)
@@ -494,7 +517,9 @@ class IMap:
         self._chunks[serial] = (slot, task, start, chunk)
         slot.outstanding.append(serial)
         try:
-            slot.send_chunk(serial, task.id, start, chunk)
+            nbytes = slot.send_chunk(serial, task.id, start, chunk)
+            if nbytes and chunk:
+                task.note_bytes("in", nbytes / len(chunk))
         except Exception as exc:
             if isinstance(exc, OSError):
                 return  # the worker died; its sentinel reports it
@@ -504,7 +529,6 @@ class IMap:
             self._unpicklable(task, start, chunk, exc)
 
     def _unpicklable(self, task, start, chunk, exc) -> None:
-        import pickle
         results = []
         for i, item in enumerate(chunk):
             try:
@@ -524,7 +548,7 @@ class IMap:
             if r is not None:
                 self._store(task, start + i, [r], 1, [0], 0.0)
 
-    def _on_reply(self, slot, reply) -> None:
+    def _on_reply(self, slot, reply, nbytes: int = 0) -> None:
         kind, serial = reply[0], reply[1]
         entry = self._chunks.pop(serial, None)
         if entry is None:
@@ -548,6 +572,8 @@ class IMap:
         if n:
             cost = busy / n
             task.cost = cost if task.cost is None else 0.5 * task.cost + 0.5 * cost
+            if nbytes:
+                task.note_bytes("out", nbytes / n)
         self._store(task, start, results, n, created, busy)
 
     def _store(self, task, start, results, n, created, busy, timeouts=0) -> None:

@@ -174,3 +174,27 @@ def test_input_that_raises_is_reported_to_the_consumer():
         raise RuntimeError("disk on fire")
     with pytest.raises(RuntimeError, match="disk on fire"):
         list(IMap(sq, source(), worker_num=1))
+
+
+def megabyte(x):
+    return bytes(2**20)
+
+
+def test_large_items_are_bounded_in_bytes_not_only_in_count(monkeypatch):
+    import papy_engine.imap as imap_module
+    monkeypatch.setattr(imap_module, "MAX_INFLIGHT_BYTES", 16 * 2**20)
+    pulled = []
+
+    def source():
+        for i in range(400):
+            pulled.append(i)
+            yield i
+    im = IMap(megabyte, source(), worker_num=2)
+    ahead = 0
+    for n, item in enumerate(im, 1):
+        assert len(item) == 2**20
+        if n > 20:  # once sizes are measured
+            ahead = max(ahead, len(pulled) - n)
+    assert n == 400
+    # a count-based default would have let thousands of 1 MiB items run ahead
+    assert ahead <= 16 + 8, ahead
