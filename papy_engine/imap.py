@@ -11,45 +11,44 @@ Data flow::
 
 * Items move in batches at every hop: the feeder pulls ``stride`` items with
   one ``islice``, the dispatcher cuts chunks whose size adapts to the measured
-  cost per item (aiming at ~20 ms of work per message), and results return
+  cost per item (aiming at ~10 ms of work per message), and results return
   as one list per chunk.
 * Memory is bounded: a task holds at most its share of ``buffer`` items
   (pulled and not yet consumed); its feeder waits for room before pulling.
 * Each task has its own feeder, so one task waiting for input (for example
   another task's results) never stalls the others.
-* A dead worker costs only the item it held (see ``_on_death``); a timed-out
-  item becomes a PiperError and its process is replaced.
+* A dead worker costs only the item it held; a timed-out item becomes a
+  PiperError and its process is replaced.
+
+The class is split by concern: this module holds the public API, the
+configuration and the result stores; :mod:`._dispatch` the feeder and
+dispatcher threads; :mod:`._recovery` dead workers, timeouts and lost servers.
 """
 from __future__ import annotations
 
 import itertools
 import logging
 import os
-import pickle
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.connection import wait as mp_wait
 from typing import Any
 
 import dill
 
 from . import _pool
-from .errors import IMapError, PiperError, WorkerError, is_placeholder
+from ._dispatch import Dispatcher
+from ._recovery import Recovery
+from .errors import IMapError
 
 __all__ = ["IMap"]
 
 log = logging.getLogger(__name__)
 
 _names = itertools.count()
-TARGET_CHUNK_S = 0.01   # aim for this much work per chunk message
 TARGET_INFLIGHT_S = 0.5  # default: work held in flight per worker
 MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
-MAX_CHUNK_BYTES = 4 * 2**20      # pickled bytes per chunk message
-MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
-MAX_OUTSTANDING = 2     # chunks per slot: one running, one waiting
-MAX_STARTUP_DEATHS = 3  # replacements dying before any work: the pool is broken
 DEFAULT_STRIDE = 16384
 
 
@@ -86,7 +85,7 @@ class _Task:
         return self.exhausted and self.consumed >= self.pulled
 
 
-class IMap:
+class IMap(Dispatcher, Recovery):
     """Lazy parallel map of one or more tasks over a shared worker pool.
 
     Args:
@@ -365,421 +364,6 @@ class IMap:
                 self.stop(1.0)
             except Exception:
                 pass
-
-    # -- feeders --------------------------------------------------------------
-    def _feed(self, task: _Task) -> None:
-        fixed = self.stride is not None or self.buffer is not None
-        stride = self._pull_size()
-        try:
-            while True:
-                with self._lock:
-                    while (task.held > 0 and not self._stopping
-                           and (task.held + stride > task.budget if fixed
-                                else task.held >= self._limit(task))):
-                        self._changed.wait()
-                    if self._stopping:
-                        return
-                self._running.wait()
-                try:
-                    batch = next(task.batches)
-                except StopIteration:
-                    break
-                if not isinstance(batch, list):
-                    batch = list(batch)
-                if not batch:
-                    continue
-                with self._lock:
-                    if self._stopping:
-                        return
-                    start = task.pulled
-                    task.pulled += len(batch)
-                    task.held += len(batch)
-                    self._ready.append([task, start, batch, 0])
-                self._wake()
-        except BaseException as exc:  # the input iterable itself raised
-            log.error("IMap %s: the input of task %s raised %s: %s", self.name, task.name,
-                      type(exc).__name__, exc)
-            task.error = exc
-        with self._lock:
-            task.exhausted = True
-            self._changed.notify_all()
-        self._wake()
-
-    # -- dispatcher -----------------------------------------------------------
-    def _dispatch_guard(self) -> None:
-        try:
-            self._dispatch()
-        except BaseException as exc:
-            log.exception("IMap %s: dispatcher failed", self.name)
-            with self._lock:
-                self._failure = IMapError(f"IMap {self.name!r} failed: {exc}")
-                self._failure.__cause__ = exc
-                self._stopping = True
-                self._changed.notify_all()
-        finally:
-            self._shutdown_slots(self._stop_timeout)
-            os.close(self._wake_r)
-            os.close(self._wake_w)
-            with self._lock:
-                self._stopped = True
-                self._changed.notify_all()
-
-    def _dispatch(self) -> None:
-        while True:
-            objs = [self._wake_r]
-            for s in self._slots:
-                objs.extend(s.wait_objects())
-            ready = mp_wait(objs, timeout=self._next_deadline())
-            if self._wake_r in ready:
-                try:
-                    os.read(self._wake_r, 65536)
-                except BlockingIOError:
-                    pass
-            while self._inbox:
-                slot, reply = self._inbox.popleft()
-                if reply[0] in ("dead", "ready", "gone"):
-                    self._on_remote_event(slot, reply[0])
-                else:
-                    self._on_reply(slot, reply)
-            for s in list(self._slots):
-                if s.kind != "process" or s.dead:
-                    continue
-                if s.result_r in ready or s.proc.sentinel in ready:
-                    if not self._drain(s) or s.proc.sentinel in ready:
-                        self._on_death(s)
-            self._check_timeouts()
-            with self._lock:
-                if self._stopping:
-                    return
-                if all(t.finished() for t in self._tasks) and self._tasks:
-                    # every result consumed: nothing more can come
-                    return
-            self._assign()
-
-    def _drain(self, slot) -> bool:
-        """Read every complete reply of a process slot; False on EOF."""
-        try:
-            while slot.result_r.poll():
-                data = slot.result_r.recv_bytes()
-                self._on_reply(slot, pickle.loads(data), len(data))
-        except (EOFError, OSError):
-            return False
-        except Exception:
-            log.exception("IMap %s: unreadable reply from worker %s", self.name, slot.number)
-            return False
-        return True
-
-    def _assign(self) -> None:
-        """Send ready items to slots with room, idle slots first."""
-        if not self._slots:
-            self._no_workers_left()
-        for room in range(MAX_OUTSTANDING):
-            for slot in self._slots:
-                if slot.dead or len(slot.outstanding) > room:
-                    continue
-                with self._lock:
-                    if not self._ready:
-                        return
-                    entry = self._ready[0]
-                    task, start, items, off = entry
-                    if task.timeout is not None and slot.outstanding:
-                        continue  # a timed item starts only on an idle slot
-                    size = self._chunk_size(task)
-                    chunk = items[off:off + size]
-                    if off + size >= len(items):
-                        self._ready.popleft()
-                    else:
-                        entry[3] = off + size
-                self._send(slot, task, start + off, chunk)
-
-    def _chunk_size(self, task: _Task) -> int:
-        if task.timeout is not None:
-            return 1
-        if task.cost is None:
-            return 4
-        n = max(1, self._nslots)
-        cap = max(1, min(MAX_CHUNK_ITEMS, self._stride() // n))
-        size = max(1, min(cap, int(TARGET_CHUNK_S / max(task.cost, 1e-9))))
-        if task.item_bytes:
-            size = max(1, min(size, int(MAX_CHUNK_BYTES / task.item_bytes)))
-        if size > 1 and size * task.cost > 0.002:
-            # guided scheduling: expensive items are shared out more finely as
-            # the queue runs low, so that no worker is left with a long tail
-            waiting = sum(len(e[2]) - e[3] for e in self._ready if e[0] is task)
-            size = max(1, min(size, -(-waiting // (2 * n))))
-        return size
-
-    def _send(self, slot, task, start, chunk) -> None:
-        serial = next(self._serial)
-        if task.id not in slot.tasks:
-            slot.send_task(task.id, task.name, task.payload, task.boxed,
-                           task.timeout is not None)
-        self._chunks[serial] = (slot, task, start, chunk)
-        slot.outstanding.append(serial)
-        try:
-            nbytes = slot.send_chunk(serial, task.id, start, chunk)
-            if nbytes and chunk:
-                task.note_bytes("in", nbytes / len(chunk))
-        except Exception as exc:
-            if isinstance(exc, OSError):
-                return  # the worker died; its sentinel reports it
-            # some item cannot be pickled: answer those here, resend the rest
-            slot.outstanding.remove(serial)
-            del self._chunks[serial]
-            self._unpicklable(task, start, chunk, exc)
-
-    def _unpicklable(self, task, start, chunk, exc) -> None:
-        results = []
-        for i, item in enumerate(chunk):
-            try:
-                pickle.dumps(item)
-                results.append(None)
-            except Exception as e:
-                results.append(WorkerError(
-                    f"the input item ({type(item).__name__}) cannot be sent to a worker "
-                    f"process: {e}", exc_type="PicklingError", piper=task.name,
-                    index=start + i))
-        # items that pickle go back to the front of the queue, one chunk each run
-        with self._lock:
-            for i in reversed(range(len(chunk))):
-                if results[i] is None:
-                    self._ready.appendleft([task, start + i, [chunk[i]], 0])
-        for i, r in enumerate(results):
-            if r is not None:
-                self._store(task, start + i, [r], 1, [0], 0.0)
-
-    def _on_reply(self, slot, reply, nbytes: int = 0) -> None:
-        kind, serial = reply[0], reply[1]
-        entry = self._chunks.pop(serial, None)
-        if entry is None:
-            return  # a late reply for a chunk already answered (timeout)
-        if serial in slot.outstanding:
-            slot.outstanding.remove(serial)
-        _, task, start, items = entry
-        slot.replies = getattr(slot, "replies", 0) + 1
-        self._startup_deaths = 0
-        if kind == "raise":
-            err = reply[2]
-            log.error("piper %s: item %s raised (debug mode): %s", task.name, err.index, err)
-            with self._lock:
-                task.error = err
-                self._failure = err
-                self._stopping = True
-                self._changed.notify_all()
-            return
-        _, _, results, created, busy = reply
-        n = len(items)
-        if n:
-            cost = busy / n
-            task.cost = cost if task.cost is None else 0.5 * task.cost + 0.5 * cost
-            if nbytes:
-                task.note_bytes("out", nbytes / n)
-        self._store(task, start, results, n, created, busy)
-
-    def _store(self, task, start, results, n, created, busy, timeouts=0) -> None:
-        for off in created:
-            r = results[off]
-            log.error("piper %s: item %s became a placeholder: %s", task.name, r.index, r)
-        if task.on_chunk is not None:
-            try:
-                task.on_chunk(n, [results[o] for o in created], timeouts, busy)
-            except Exception:
-                log.exception("IMap %s: statistics callback failed", self.name)
-        if self.skip:
-            results = [r for r in results if not is_placeholder(r)]
-        with self._lock:
-            if task.ordered:
-                task.results[start] = (results, n)
-            else:
-                task.arrived.append((results, n))
-            task.done += n
-            self._changed.notify_all()
-
-    def _on_death(self, slot) -> None:
-        if slot.kind == "remote" and not slot.timed_out:
-            self._on_remote_death(slot)
-            return
-        if slot.kind == "process":
-            slot.proc.join(2.0)  # reap it, so that its exit code is known
-        reason = slot.exit_reason()
-        if slot in self._slots:
-            self._slots.remove(slot)
-        slot.dead = True
-        timed = slot.timed_out
-        began = bool(slot.outstanding) and int(slot.progress[_pool.SERIAL]) == slot.outstanding[0]
-        if not timed and not began and not getattr(slot, "replies", 0):
-            self._startup_deaths += 1
-            if self._startup_deaths >= MAX_STARTUP_DEATHS and not self._stopping:
-                self._broken(slot, reason)
-                return
-        if not self._stopping:
-            log.warning("IMap %s: worker %s died (%s)%s", self.name, slot.number, reason,
-                        "" if timed else "; starting a replacement")
-        for i, serial in enumerate(list(slot.outstanding)):
-            _, task, start, items = self._chunks.pop(serial)
-            off = slot.current_offset(serial) if i == 0 else -1
-            if i == 0 and (timed or slot.started_at(serial) is not None
-                           or int(slot.progress[_pool.SERIAL]) == serial):
-                with self._lock:  # items before and after the culprit run again
-                    if off + 1 < len(items):
-                        self._ready.appendleft([task, start + off + 1, items[off + 1:], 0])
-                    if off > 0:
-                        self._ready.appendleft([task, start, items[:off], 0])
-                if timed:
-                    err = PiperError(f"no result within the timeout of {task.timeout} s",
-                                     exc_type="TimeoutError", piper=task.name,
-                                     index=start + off)
-                    self._store(task, start + off, [err], 1, [0], task.timeout, timeouts=1)
-                else:
-                    err = WorkerError(f"the worker process died ({reason}) while "
-                                      "processing this item", exc_type="WorkerDied",
-                                      function=getattr(task.func, "name", None),
-                                      piper=task.name, index=start + off)
-                    self._store(task, start + off, [err], 1, [0], 0.0)
-            else:
-                with self._lock:
-                    self._ready.appendleft([task, start, items, 0])
-        slot.outstanding.clear()
-        try:
-            slot.stop(0)
-        except Exception:
-            log.debug("closing dead worker %s", slot.number, exc_info=True)
-        if not self._stopping:
-            self._replace(slot)
-
-    def _broken(self, slot, reason: str) -> None:
-        """Workers die before running anything: give up instead of looping."""
-        msg = (f"IMap {self.name!r}: {self._startup_deaths} worker processes in a row died "
-               f"before running any item ({reason}). A spawned worker re-imports the main "
-               "module: is the code that starts the pipeline inside an "
-               "`if __name__ == '__main__':` block, and can the worker import the functions?")
-        log.error("%s", msg)
-        slot.outstanding.clear()
-        try:
-            slot.stop(0)
-        except Exception:
-            pass
-        with self._lock:
-            self._failure = IMapError(msg)
-            self._stopping = True
-            self._changed.notify_all()
-
-    def _replace(self, slot=None) -> None:
-        if slot is not None and slot.kind == "remote":
-            self._remote.reconnect(slot)
-        elif self.worker_type == "process":
-            # threads exist now: never fork here
-            method = self.start_method if self.start_method in ("spawn", "forkserver") \
-                else "spawn"
-            self._slots.append(_pool.ProcessSlot(next(self._numbers), method))
-        else:
-            self._slots.append(self._thread_slot())
-
-    def _next_deadline(self) -> float | None:
-        soonest = None
-        now = time.monotonic()
-        for serial, (slot, task, start, items) in self._chunks.items():
-            if task.timeout is None or not slot.outstanding or slot.outstanding[0] != serial:
-                continue
-            began = slot.started_at(serial)
-            due = (began if began else now) + task.timeout - now
-            soonest = due if soonest is None else min(soonest, due)
-        return None if soonest is None else max(0.005, soonest)
-
-    def _check_timeouts(self) -> None:
-        now = time.monotonic()
-        for slot in list(self._slots):
-            if not slot.outstanding or slot.dead or slot.timed_out:
-                continue  # (a killed process is reaped when its sentinel fires)
-            serial = slot.outstanding[0]
-            _, task, start, items = self._chunks[serial]
-            began = slot.started_at(serial)
-            if task.timeout is None or began is None or now - began < task.timeout:
-                continue
-            off = slot.current_offset(serial)
-            log.warning("piper %s: item %s timed out after %s s; replacing worker %s",
-                        task.name, start + off, task.timeout, slot.number)
-            slot.timed_out = (serial, off)
-            slot.kill()
-            if slot.kind == "thread":
-                self._on_death(slot)
-            # a process slot is reaped when its sentinel fires
-
-    def _shutdown_slots(self, timeout: float) -> None:
-        slots, self._slots = self._slots, []
-        for s in slots:
-            try:
-                s.stop(timeout)
-            except Exception:
-                log.exception("IMap %s: stopping worker %s", self.name, s.number)
-        if self._remote is not None:
-            self._remote.close()  # also slots still reconnecting or not yet joined
-
-    # -- remote slots (remote.py) ----------------------------------------------
-    def _on_remote_event(self, slot, kind: str) -> None:
-        """A remote connection broke ("dead"), came back ("ready") or is given up ("gone")."""
-        if kind == "dead":
-            if slot in self._slots and not slot.dead:
-                self._on_death(slot)
-        elif kind == "ready":
-            if self._stopping:
-                slot.stop(0)
-            else:
-                self._slots.append(slot)
-
-    def _on_remote_death(self, slot) -> None:
-        """Re-run a lost server's items elsewhere, ``retries`` times at most per item.
-
-        A server runs one connection's chunks in order, so only the oldest
-        chunk was running: its items count a try and run again one per chunk
-        (so that a culprit that kills its server fails alone); chunks queued
-        behind it never started and simply go back to the queue.
-        """
-        self._slots.remove(slot)
-        slot.dead = True
-        reason = slot.exit_reason()
-        for i, serial in enumerate(list(slot.outstanding)):
-            _, task, start, items = self._chunks.pop(serial)
-            if i > 0:
-                with self._lock:
-                    self._ready.appendleft([task, start, items, 0])
-                continue
-            again = []
-            for off in range(len(items)):
-                key = (task.id, start + off)
-                tried = self._reruns.get(key, 0)
-                if tried < self.retries:
-                    self._reruns[key] = tried + 1
-                    again.append(off)
-                    continue
-                self._reruns.pop(key, None)
-                err = WorkerError(f"{reason} while running this item (tried {tried + 1} "
-                                  "time(s))", exc_type="RemoteWorkerLost",
-                                  function=getattr(task.func, "name", None),
-                                  piper=task.name, index=start + off)
-                self._store(task, start + off, [err], 1, [0], 0.0)
-            with self._lock:
-                for off in reversed(again):
-                    self._ready.appendleft([task, start + off, items[off:off + 1], 0])
-        if slot.outstanding and not self._stopping:
-            log.warning("IMap %s: %s; its items run again elsewhere", self.name, reason)
-        slot.outstanding.clear()
-        slot.stop(0)
-        if not self._stopping:
-            self._replace(slot)
-
-    def _no_workers_left(self) -> None:
-        """Every worker is gone and no reconnection is under way: items become errors."""
-        if self._remote is None or self._remote.pending() or self._stopping:
-            return
-        with self._lock:
-            entries, self._ready = list(self._ready), deque()
-        why = self._remote.describe_loss()
-        for task, start, items, off in entries:
-            errs = [WorkerError(f"no worker left to run this item ({why})",
-                                exc_type="RemoteWorkerLost", piper=task.name,
-                                index=start + off + i) for i in range(len(items) - off)]
-            self._store(task, start + off, errs, len(errs), list(range(len(errs))), 0.0)
 
     # -- results --------------------------------------------------------------
     def _get_batch(self, tid: int, timeout: float | None = None) -> list:
