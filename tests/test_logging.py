@@ -12,19 +12,8 @@ def fails(inbox):
     raise ValueError("nope")
 
 
-@pytest.fixture
-def restore_logger():
-    log = logging.getLogger("papy_engine")
-    handlers, level = list(log.handlers), log.level
-    yield
-    for h in list(log.handlers):
-        if h not in handlers:
-            log.removeHandler(h)
-            h.close()
-    log.setLevel(level)
-
-
-def test_start_logger_writes_a_file_and_replaces_its_handler(tmp_path, restore_logger):
+def test_start_logger_writes_a_file_and_replaces_its_handler(tmp_path):
+    # (conftest restores the papy_engine logger after each test)
     path = tmp_path / "run.log"
     start_logger("DEBUG", str(path))
     start_logger(logging.INFO, str(path))  # again: still one handler of ours
@@ -43,7 +32,7 @@ def test_start_logger_writes_a_file_and_replaces_its_handler(tmp_path, restore_l
     assert text.count("item 0 became a placeholder") == 1
 
 
-def test_bad_level_is_refused(restore_logger):
+def test_bad_level_is_refused():
     with pytest.raises(ValueError, match="unknown log level"):
         start_logger("LOUD")
 

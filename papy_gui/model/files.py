@@ -12,8 +12,9 @@ import importlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
+
+from papy_engine.util import atomic_write
 
 from .convert import from_description, to_description
 from .document import Document
@@ -50,21 +51,6 @@ def open_document(path: str | os.PathLike) -> Document:
 
 def render(doc: Document) -> str:
     return _script().render(to_description(doc))
-
-
-def atomic_write(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def save_document(doc: Document, path: str | os.PathLike | None = None) -> str:
