@@ -13,7 +13,22 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 log = logging.getLogger(__name__)
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+def _assets() -> Path:
+    """``assets/`` of a source checkout, else the copy installed as ``papy_assets``."""
+    here = Path(__file__).resolve().parent.parent / "assets"
+    if (here / "icons").is_dir():
+        return here
+    try:
+        import importlib.util
+        spec = importlib.util.find_spec("papy_assets")
+        if spec and spec.submodule_search_locations:
+            return Path(list(spec.submodule_search_locations)[0])
+    except (ImportError, ValueError):
+        pass
+    return here
+
+
+ASSETS = _assets()
 BG, PANEL, ACCENT, TEXT, MUTED = "#eef1f5", "#f7f8fa", "#1f78d1", "#1d2935", "#5a6470"
 
 
