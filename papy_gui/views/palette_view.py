@@ -28,9 +28,14 @@ class PaletteView(ttk.Frame):
         self.search = ttk.Entry(self, textvariable=self.search_var, width=24)
         self.search.pack(fill="x", pady=(4, 4))
         self.search_var.trace_add("write", lambda *_: self.refresh())
-        self.tree = ttk.Treeview(self, show="tree", selectmode="browse", height=14)
+        box = ttk.Frame(self)  # the tree and its scrollbar: there are more nodes than rows
+        box.pack(fill="both", expand=True)
+        self.tree = ttk.Treeview(box, show="tree", selectmode="browse", height=14)
         self.tree.column("#0", width=200)
-        self.tree.pack(fill="both", expand=True)
+        bar = ttk.Scrollbar(box, orient="vertical", command=self.tree.yview)
+        self.tree.configure(yscrollcommand=bar.set)
+        bar.pack(side="right", fill="y")
+        self.tree.pack(side="left", fill="both", expand=True)
         self.doc_text = tk.Text(self, height=7, width=28, wrap="word", relief="flat",
                                 background="#f6f7f9", padx=6, pady=4, font="TkDefaultFont")
         self.doc_text.pack(fill="x", pady=(6, 0))
