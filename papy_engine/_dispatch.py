@@ -14,6 +14,7 @@ import os
 import pickle
 from multiprocessing.connection import wait as mp_wait
 
+from ._imap_state import IMapState
 from .errors import IMapError, WorkerError, is_placeholder
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines
 MAX_OUTSTANDING = 2     # chunks per slot: one running, one waiting
 
 
-class Dispatcher:
+class Dispatcher(IMapState):
     """Feeding and dispatching, mixed into IMap."""
 
     def _feed(self, task) -> None:
@@ -188,7 +189,7 @@ class Dispatcher:
             self._unpicklable(task, start, chunk, exc)
 
     def _unpicklable(self, task, start, chunk, exc) -> None:
-        results = []
+        results: list[WorkerError | None] = []  # None: the item pickles
         for i, item in enumerate(chunk):
             try:
                 pickle.dumps(item)

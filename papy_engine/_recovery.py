@@ -17,6 +17,7 @@ import time
 from collections import deque
 
 from . import _pool
+from ._imap_state import IMapState
 from .errors import IMapError, PiperError, WorkerError
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 MAX_STARTUP_DEATHS = 3  # replacements dying before any work: the pool is broken
 
 
-class Recovery:
+class Recovery(IMapState):
     """Failure handling, mixed into IMap."""
 
     def _on_death(self, slot) -> None:
@@ -50,6 +51,7 @@ class Recovery:
         for i, serial in enumerate(list(slot.outstanding)):
             _, task, start, items = self._chunks.pop(serial)
             off = slot.current_offset(serial) if i == 0 else -1
+            err: PiperError | WorkerError
             if i == 0 and (timed or slot.started_at(serial) is not None
                            or int(slot.progress[_pool.SERIAL]) == serial):
                 with self._lock:  # items before and after the culprit run again
@@ -98,6 +100,7 @@ class Recovery:
 
     def _replace(self, slot=None) -> None:
         if slot is not None and slot.kind == "remote":
+            assert self._remote is not None  # remote slots come from it
             self._remote.reconnect(slot)
         elif self.worker_type == "process":
             # threads exist now: never fork here

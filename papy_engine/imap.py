@@ -289,6 +289,7 @@ class IMap(Dispatcher, Recovery):
 
     def _start_remote(self) -> None:
         from .remote import RemotePool
+        assert self.worker_remote  # only called for a pool with remote workers
         self._remote = RemotePool(self.name, self.worker_remote, self._post_thread,
                                   self._numbers, self.skip_unreachable)
         try:
