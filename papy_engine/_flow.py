@@ -141,13 +141,14 @@ class _Reader:
 
     def take(self, n: int | None) -> list:
         """``n`` items (fewer at the end); ``None``: whatever the next batch holds."""
+        out: list
         if n is None:
             if self._pos < len(self._buf):
                 out = self._buf[self._pos:]
                 self._buf, self._pos = [], 0
                 return out
             return next(self._stream, [])
-        out: list = []
+        out = []
         while len(out) < n:
             if self._pos >= len(self._buf):
                 nxt = next(self._stream, None)
@@ -165,10 +166,11 @@ class _Reader:
 
 def _group(items: list, consume: int) -> list:
     """Group items by ``consume``; a group holding a placeholder becomes it."""
-    groups = []
+    groups: list[list | _Placeholder] = []
     for i in range(0, len(items), consume):
-        g = items[i:i + consume]
-        for x in g:
+        chunk = items[i:i + consume]
+        g: list | _Placeholder = chunk
+        for x in chunk:
             if isinstance(x, _Placeholder):
                 g = x
                 break

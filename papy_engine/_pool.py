@@ -194,8 +194,11 @@ class ProcessSlot:
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self.progress = RawArray("d", 3)
         fds = list(close_fds) if method == "fork" else []
-        self.proc = ctx.Process(target=_child_main, name=f"papy-worker-{number}",
-                                args=(task_r, result_w, self.progress, fds), daemon=True)
+        # Each concrete context has Process; typeshed's BaseContext (what a
+        # str method gives) does not declare it.
+        self.proc = ctx.Process(  # type: ignore[attr-defined]
+            target=_child_main, name=f"papy-worker-{number}",
+            args=(task_r, result_w, self.progress, fds), daemon=True)
         self.proc.start()
         task_r.close()
         result_w.close()
@@ -310,7 +313,7 @@ class ThreadSlot:
             try:
                 results, created, busy = run_chunk(func, items, start, self._names[tid],
                                                    self.progress, serial, *self._modes[tid])
-                reply = ("done", serial, results, created, busy)
+                reply: tuple = ("done", serial, results, created, busy)
             except BaseException as exc:
                 err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
                 err.piper, err.index = self._names[tid], start + int(self.progress[OFFSET])

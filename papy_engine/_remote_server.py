@@ -212,13 +212,14 @@ class PapyThreadedServer(ThreadedServer):
 
     def _accept_method(self, sock) -> None:
         from ._remote_wire import refuse_busy
+        limit = self.max_clients or 0  # None or 0: no cap
         with self._count_lock:
-            full = bool(self.max_clients) and self._active >= self.max_clients
+            full = limit != 0 and self._active >= limit
             if not full:
                 self._active += 1
         if full:
             self.clients.discard(sock)
-            refuse_busy(sock, self.max_clients)
+            refuse_busy(sock, limit)
             return
         threading.Thread(target=self._serve_counted, args=(sock,), daemon=True,
                          name="papy-client").start()
@@ -240,7 +241,7 @@ def serve(host: str, port: int, mode: str, max_clients: int | None, authenticato
     server = cls(WorkerService, hostname=host, port=port, authenticator=authenticator,
                  protocol_config=dict(SERVER_CONFIG), logger=logging.getLogger(__name__ + ".rpyc"),
                  listener_timeout=0.2, max_clients=max_clients)
-    stopping = []
+    stopping: list[int] = []
 
     def on_signal(signum, frame):
         # Only flip the flag: the accept loop notices within listener_timeout.

@@ -89,7 +89,7 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror:
         return False
-    addrs = {info[4][0] for info in infos}
+    addrs = {str(info[4][0]) for info in infos}  # an IP string for IPv4 and IPv6
     return bool(addrs) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback
                                for a in addrs)
 
@@ -174,7 +174,9 @@ class Gate:
             raise AuthenticationError(str(exc)) from None
         sock.settimeout(None)
         cert = sock.getpeercert() if isinstance(sock, ssl.SSLSocket) else None
-        subject = dict(x[0] for x in cert.get("subject", ())) if cert else {}
+        # "subject" holds RDNs, each a tuple of (key, value) pairs; typeshed
+        # types every value of the certificate dict as a union.
+        subject = dict(x[0] for x in cert.get("subject", ())) if cert else {}  # type: ignore[misc]
         log.info("client %s authenticated%s", peer,
                  f" (certificate {subject.get('commonName')!r})" if cert else
                  (" (token)" if self.token else ""))
@@ -233,12 +235,14 @@ def client_handshake(sock, address: str, cred: Credentials):
     mode, nonce = parts[2], parts[3]
     if mode == "busy":
         raise HandshakeError("the server is at its --max-clients limit")
-    if mode == "token" and cred.token is None:
-        _send_line(sock, "AUTH -")
-        _read_line_quiet(sock)
-        raise HandshakeError("the server requires a token: set PAPY_WORKER_TOKEN or "
-                             "PAPY_WORKER_TOKEN_FILE")
-    mac = _mac(cred.token, bytes.fromhex(nonce)) if mode == "token" else "-"
+    mac = "-"
+    if mode == "token":
+        if cred.token is None:
+            _send_line(sock, "AUTH -")
+            _read_line_quiet(sock)
+            raise HandshakeError("the server requires a token: set PAPY_WORKER_TOKEN or "
+                                 "PAPY_WORKER_TOKEN_FILE")
+        mac = _mac(cred.token, bytes.fromhex(nonce))
     _send_line(sock, f"AUTH {mac}")
     reply = _read_line(sock)
     if reply != "OK":

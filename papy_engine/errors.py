@@ -13,7 +13,7 @@ processes and hosts even when the original exception object would not.
 from __future__ import annotations
 
 import traceback as _tb
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "PapyError", "WorkerError", "PiperError", "DaggerError", "PlumberError",
@@ -106,6 +106,6 @@ class ScriptError(PapyError):
     """A pipeline script could not be written or read (names file and line)."""
 
 
-def is_placeholder(obj: object) -> bool:
+def is_placeholder(obj: object) -> TypeGuard[_Placeholder]:
     """Return True when ``obj`` is a :class:`WorkerError` or :class:`PiperError`."""
     return isinstance(obj, _Placeholder)

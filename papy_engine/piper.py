@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import PiperError
 from .worker import Worker
+
+if TYPE_CHECKING:  # imap imports the engine's evaluation machinery
+    from .imap import IMap
 
 __all__ = ["Piper"]
 
@@ -50,7 +53,8 @@ class Piper:
         PiperError: for invalid options (the message names the piper).
     """
 
-    def __init__(self, worker: Worker | Callable | Sequence[Callable], parallel: Any = False,
+    def __init__(self, worker: Worker | Callable | Sequence[Callable],
+                 parallel: IMap | Literal[False] | None = False,
                  consume: int = 1, produce: int = 1, spawn: int = 1,
                  timeout: float | None = None, ordered: bool = True, branch: Any = None,
                  debug: bool = False, name: str | None = None, track: bool = False,
@@ -68,7 +72,7 @@ class Piper:
             if not isinstance(parallel, IMap):
                 raise PiperError(f"piper {label!r}: 'parallel' must be False or an IMap "
                                  f"(got {parallel!r} that is a {type(parallel).__name__})")
-        self.parallel = parallel or False
+        self.parallel: IMap | Literal[False] = parallel or False
         self.consume = _positive_int("consume", label, consume)
         self.produce = _positive_int("produce", label, produce)
         self.spawn = _positive_int("spawn", label, spawn)

@@ -309,16 +309,16 @@ def build_spec(func: Callable, name: str | None = None, *, category: str = "othe
     param_docs = _docstring_args(doc)
     overrides: dict[str, Mapping[str, str]] = {}
     known = {p.name for p in own}
-    for key, value in (params or {}).items():
+    for key, given in (params or {}).items():
         if key not in known:
             raise PluginError(f"{label}: params names {key!r}, which is not a parameter of "
                               f"{func.__name__}{signature}")
-        if isinstance(value, str):
-            value = {"doc": value}
-        if not isinstance(value, Mapping) or set(value) - {"doc", "type"}:
+        if isinstance(given, str):
+            given = {"doc": given}
+        if not isinstance(given, Mapping) or set(given) - {"doc", "type"}:
             raise PluginError(f"{label}: params[{key!r}] must be a str (its help) or a dict "
-                              f"with 'doc' and/or 'type' (got {value!r})")
-        overrides[key] = value
+                              f"with 'doc' and/or 'type' (got {given!r})")
+        overrides[key] = given
 
     out = []
     for p in own:
@@ -356,11 +356,11 @@ def node(name: str | Callable | None = None, **meta: Any) -> Callable:
     """
     if callable(name):
         func = name
-        func.papy_node = build_spec(func, **meta)
+        func.papy_node = build_spec(func, **meta)  # type: ignore[attr-defined]  # a function attribute
         return func
 
     def decorate(func: Callable) -> Callable:
-        func.papy_node = build_spec(func, name, **meta)
+        func.papy_node = build_spec(func, name, **meta)  # type: ignore[attr-defined]  # as above
         return func
     return decorate
 

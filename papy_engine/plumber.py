@@ -44,7 +44,8 @@ class _Stats:
         self.inp = self.out = self.errors = self.timeouts = 0
         self.busy = 0.0
         self.state = "idle"
-        self.t0 = self.t1 = None
+        self.t0: float | None = None
+        self.t1: float | None = None
 
 
 class Plumber(Dagger):
@@ -76,7 +77,8 @@ class Plumber(Dagger):
         self._failure: BaseException | None = None
         self._stop_requested = False
         self._started_at: float | None = None
-        self._t0 = self._t1 = None
+        self._t0: float | None = None
+        self._t1: float | None = None
         self._prepared = False
 
     # -- observation -----------------------------------------------------------

@@ -484,6 +484,7 @@ def worker_main(argv: Sequence[str] | None = None) -> int:
     if args.max_clients is not None and args.max_clients < 1:
         return fail(f"--max-clients must be >= 1 (got {args.max_clients})")
     try:
+        token: bytes | None
         if args.auth_token_file:
             token = read_token(args.auth_token_file)
         else:

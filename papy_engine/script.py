@@ -25,7 +25,9 @@ import itertools
 import linecache
 import logging
 import os
+import sys as _sys
 import traceback
+import types as _types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -594,7 +596,7 @@ def build(desc: PipelineDescription, namespace: dict | None = None, *,
 
 
 
-class _ScriptModule(__import__("types").ModuleType):
+class _ScriptModule(_types.ModuleType):
     """``papy_engine.script`` is this module *and* the ``script()`` function.
 
     DESIGN.md names both ``papy_engine/script.py`` and "a ``papy_engine.script``
@@ -607,4 +609,4 @@ class _ScriptModule(__import__("types").ModuleType):
         return script(plumber, inputs=inputs, layout=layout)
 
 
-__import__("sys").modules[__name__].__class__ = _ScriptModule
+_sys.modules[__name__].__class__ = _ScriptModule

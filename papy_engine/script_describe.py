@@ -279,7 +279,9 @@ class _Context:
             return self._closure_factory(target, name, text, label)
         return text
 
-    def _def_text(self, func, name: str, label: str, keep_imports: bool):
+    def _def_text(self, func, name: str, label: str,
+                  keep_imports: bool) -> tuple[str, set[str]]:
+        """The def's source renamed to ``name``, and the names its decorators use."""
         lines, _ = inspect.getsourcelines(func)
         text = textwrap.dedent("".join(lines))
         tree = ast.parse(text)
@@ -294,7 +296,8 @@ class _Context:
         for dec in node.decorator_list:
             if _is_imports_decorator(dec):
                 if not keep_imports:  # "@" is on the first line of the decorator expression
-                    drop.update(range(dec.lineno - 1, dec.end_lineno))
+                    # end_lineno is None only for hand-built nodes, never parsed ones.
+                    drop.update(range(dec.lineno - 1, dec.end_lineno or dec.lineno))
             else:
                 dec_names |= _ast_names([dec])
         dec_names |= _ast_names(node.args.defaults + node.args.kw_defaults)
@@ -305,7 +308,8 @@ class _Context:
         kept = [ln for i, ln in enumerate(src_lines) if i not in drop]
         return "".join(kept).rstrip() + "\n", dec_names
 
-    def _lambda_def(self, func, name: str) -> str:
+    def _lambda_def(self, func, name: str) -> tuple[str, set[str]]:
+        """A def equivalent to the lambda ``func``, and the names its defaults use."""
         node, expr = _lambda_node(func)
         body = ast.get_source_segment(expr, node.body) or ast.unparse(node.body)
         if "\n" in body:

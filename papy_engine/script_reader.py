@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+from typing import TypeGuard
 
 from .errors import ScriptError
 from .script import (HEADER_NAMES, IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef,
@@ -57,7 +58,7 @@ def _seg(text: str, node: ast.AST) -> str:
     return ast.get_source_segment(text, node) or ast.unparse(node)
 
 
-def _assigns(stmt: ast.stmt, name: str) -> bool:
+def _assigns(stmt: ast.stmt, name: str) -> TypeGuard[ast.Assign]:
     return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name)
 
@@ -113,26 +114,28 @@ class _Parser:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]
         for stmt in body:
-            kind = _callee(stmt.value) if isinstance(stmt, (ast.Assign, ast.Expr)) else None
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            call = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr)) \
+                and isinstance(stmt.value, ast.Call) else None
+            kind = _callee(call) if call is not None else None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and call is not None \
                     and isinstance(stmt.targets[0], ast.Name) and kind in (
                         "IMap", "Piper", "Worker", "Plumber"):
                 var = stmt.targets[0].id
                 if kind == "IMap":
-                    res = self.imap(stmt.value, var)
+                    res = self.imap(call, var)
                     if any(r.name == res.name for r in resources):
                         raise self.error(stmt, f"two IMaps are named {res.name!r}")
                     resources.append(res)
                     res_vars[var] = res.name
                 elif kind == "Worker":
-                    worker_vars[var] = self.worker(stmt.value, worker_vars)
+                    worker_vars[var] = self.worker(call, worker_vars)
                 elif kind == "Piper":
-                    node = self.piper(stmt.value, res_vars, worker_vars)
+                    node = self.piper(call, res_vars, worker_vars)
                     if any(n["name"] == node["name"] for n in node_vars.values()):
                         raise self.error(stmt, f"two pipers are named {node['name']!r}")
                     node_vars[var] = node
                 else:
-                    if stmt.value.args or stmt.value.keywords:
+                    if call.args or call.keywords:
                         raise self.error(stmt, "write Plumber() without arguments, then "
                                                "add_pipers/add_pipe")
                     plumber_var = var
@@ -196,11 +199,15 @@ class _Parser:
     def kwargs_dict(self, node: ast.expr | None, what: str) -> dict[str, str]:
         if node is None or (isinstance(node, ast.Constant) and node.value is None):
             return {}
-        if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) and
-                                              isinstance(k.value, str) for k in node.keys):
-            return {k.value: _seg(self.text, v) for k, v in zip(node.keys, node.values)}
-        if _callee(node) == "dict" and not node.args and all(k.arg for k in node.keywords):
-            return {k.arg: _seg(self.text, k.value) for k in node.keywords}
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            if len(keys) == len(node.keys):  # no other keys, no **mapping (a None key)
+                return {k: _seg(self.text, v) for k, v in zip(keys, node.values)}
+        if isinstance(node, ast.Call) and _callee(node) == "dict" and not node.args:
+            names = [k.arg for k in node.keywords if k.arg]
+            if len(names) == len(node.keywords):  # no **mapping (arg None)
+                return {k: _seg(self.text, kw.value) for k, kw in zip(names, node.keywords)}
         raise self.error(node, f"{what} must be a dict literal with str keys (got "
                                f"{_seg(self.text, node)!r})")
 
@@ -250,7 +257,7 @@ class _Parser:
         w = given.pop("worker", None)
         if w is None:
             raise self.error(call, "Piper needs a worker")
-        if _callee(w) == "Worker":
+        if isinstance(w, ast.Call) and _callee(w) == "Worker":
             refs, args, kwargs, wname = self.worker(w, worker_vars)
         elif isinstance(w, ast.Name) and w.id in worker_vars:
             refs, args, kwargs, wname = worker_vars[w.id]
@@ -279,6 +286,7 @@ class _Parser:
                 "line": call.lineno}
 
     def plumber_call(self, call: ast.Call, node_vars, added, edges, inline) -> None:
+        assert isinstance(call.func, ast.Attribute)  # pipeline() checked: <plumber>.<method>(...)
         method = call.func.attr
 
         def piper_var(node):
@@ -371,7 +379,8 @@ class _Parser:
         header_seen = False
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, ast.FunctionDef) and stmt.name == "pipeline":
-                fn, _ = stmt, used.add(i)
+                fn = stmt
+                used.add(i)
             elif _assigns(stmt, "INPUTS") and (isinstance(stmt.value, ast.List) or (
                     isinstance(stmt.value, ast.Constant) and stmt.value.value is None)):
                 used.add(i)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import IO, Any
 
 __all__ = ["atomic_write"]
 
@@ -20,7 +21,7 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, fsync: bool = Tr
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
         if isinstance(data, str):
-            handle = os.fdopen(fd, "w", encoding=encoding, newline="")
+            handle: IO[Any] = os.fdopen(fd, "w", encoding=encoding, newline="")
         else:
             handle = os.fdopen(fd, "wb")
         with handle:

@@ -50,8 +50,11 @@ class Worker:
             functions, args = other.functions, other.args if args is None else args
             kwargs = other.kwargs if kwargs is None else kwargs
             name = name or other.name
-        single = callable(functions)
-        funcs = (functions,) if single else tuple(functions)
+        funcs: tuple[Callable, ...]
+        if callable(functions):
+            single, funcs = True, (functions,)
+        else:
+            single, funcs = False, tuple(functions)
         if not funcs:
             raise PapyError("Worker needs at least one function (got an empty sequence)")
         for f in funcs:
@@ -184,7 +187,7 @@ class _ImportingFunction:
         self.func, self.modules = func, list(modules)
         self.__name__ = func_name(func)
         self.__doc__ = getattr(func, "__doc__", None)
-        self.__module__ = getattr(func, "__module__", None)
+        self.__module__ = getattr(func, "__module__", None)  # type: ignore[assignment]  # as func's
         self.__qualname__ = getattr(func, "__qualname__", self.__name__)
         self.__wrapped__ = func
         self.papy_imports = self.modules

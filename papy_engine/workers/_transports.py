@@ -31,6 +31,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import PapyError
@@ -242,7 +243,9 @@ def _put_sqlite(frame, loc_kw, opts) -> ItemLocator:
     try:
         cur = con.execute(f"INSERT INTO {_TABLE} (key, pid, created, data) "
                           "VALUES (?, ?, ?, zeroblob(?))", (key, pid, time.time(), frame.size))
-        with con.blobopen(_TABLE, "data", cur.lastrowid) as blob:
+        rowid = cur.lastrowid
+        assert rowid is not None  # set by the INSERT above
+        with con.blobopen(_TABLE, "data", rowid) as blob:
             for chunk in frame.chunks():
                 blob.write(chunk)
         con.execute("COMMIT")
@@ -509,7 +512,8 @@ def cleanup(dir: str | None = None, db: str | None = None) -> int:
     """
     removed = 0
     d = _dir(dir)
-    places = [(d, (".item", ".fifo"), _unlink)]
+    places: list[tuple[str, tuple[str, ...], Callable[[str], object]]] = [
+        (d, (".item", ".fifo"), _unlink)]
     if os.path.isdir("/dev/shm") and _shm._posixshmem is not None:
         places.append(("/dev/shm", ("",), lambda p: _shm.unlink(os.path.basename(p))))
     for where, suffixes, remove in places:

@@ -126,12 +126,12 @@ def load_stream(handle: IO, delimiter: str | bytes | None = None) -> Iterator:
     without the newline that ends each item; empty items are skipped.
     """
     def items():
-        item = []
-        delim_line = None
+        item: list[Any] = []
+        delim_line: Any = None  # str or bytes, like the handle's lines
         for line in handle:
             if delim_line is None:
                 nl = b"\n" if isinstance(line, bytes) else "\n"
-                d = delimiter if delimiter is not None else nl[:0]
+                d: Any = delimiter if delimiter is not None else nl[:0]  # made like nl below
                 if isinstance(d, str) and isinstance(nl, bytes):
                     d = d.encode()
                 elif isinstance(d, (bytes, bytearray)) and isinstance(nl, str):
