@@ -1,13 +1,12 @@
 """Errors of the document model: user mistakes shown without a traceback."""
 from __future__ import annotations
 
-try:  # the engine's base class when available, so callers can catch PapyError
-    from papy_engine.errors import PapyError as _Base
-except Exception:  # pragma: no cover - the engine is part of this project
-    _Base = Exception
+# The engine's base class, so callers can catch PapyError; the engine is part
+# of this project (and imports no tkinter), so the import cannot fail.
+from papy_engine.errors import PapyError
 
 
-class EditError(_Base):
+class EditError(PapyError):
     """An edit was refused; the document is unchanged.
 
     Attributes:

@@ -7,7 +7,7 @@ it. Plain data, testable without a display or an engine.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class RunState:
             self.state, self.message = state, message
             self._emit("state", state=state, message=message)
 
-    def update_stats(self, snapshot: dict[str, Any], edges: list[tuple[str, str]] = ()) -> None:
+    def update_stats(self, snapshot: dict[str, Any], edges: Iterable[tuple[str, str]] = ()) -> None:
         """Take a ``Plumber.stats`` snapshot; items waiting on a pipe = up.out - down.in."""
         self.stats = dict(snapshot)
         self.pipers = {name: dict(s) for name, s in (snapshot.get("pipers") or {}).items()}

@@ -15,7 +15,7 @@ import copy
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from .items import Node, Resource
 from .undo import Command, UndoStack
@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 
 Observer = Callable[[str, dict], None]
 _MISSING = object()
+
+
+def _edge(edge: tuple[str, str] | list[str]) -> tuple[str, str]:
+    """An edge as a hashable pair (a loaded document may hold lists)."""
+    return cast("tuple[str, str]", tuple(edge))
 
 
 class Store:
@@ -139,15 +144,15 @@ class Store:
         return ("_op_add_node", (node.copy(), index))
 
     def _op_add_edge(self, edge: tuple[str, str], index: int) -> tuple:
-        self.edges.insert(index, tuple(edge))
-        self._emit("edge_added", edge=tuple(edge))
-        return ("_op_remove_edge", (tuple(edge),))
+        self.edges.insert(index, _edge(edge))
+        self._emit("edge_added", edge=_edge(edge))
+        return ("_op_remove_edge", (_edge(edge),))
 
     def _op_remove_edge(self, edge: tuple[str, str]) -> tuple:
-        index = self.edges.index(tuple(edge))
+        index = self.edges.index(_edge(edge))
         del self.edges[index]
-        self._emit("edge_removed", edge=tuple(edge))
-        return ("_op_add_edge", (tuple(edge), index))
+        self._emit("edge_removed", edge=_edge(edge))
+        return ("_op_add_edge", (_edge(edge), index))
 
     def _op_set_node_attr(self, name: str, attr: str, value: Any) -> tuple:
         node = self.nodes[name]
@@ -176,7 +181,7 @@ class Store:
     def _op_rename(self, old: str, new: str) -> tuple:
         self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
         self.nodes[new].name = new
-        self.edges = [tuple(new if n == old else n for n in e) for e in self.edges]
+        self.edges = [_edge([new if n == old else n for n in e]) for e in self.edges]
         self.inputs = {(new if k == old else k): v for k, v in self.inputs.items()}
         self.selection = [new if n == old else n for n in self.selection]
         self._emit("node_renamed", old=old, new=new)
