@@ -353,6 +353,8 @@ def run_plumber(plumber, inputs: Any, args: argparse.Namespace, label: str = "")
             signal.signal(signal.SIGINT, old)
     stats = plumber.stats
     progress.close(stats)
+    if failure is None and stats["state"] == "failed":
+        failure = getattr(plumber, "error", None)  # an engine failure: wait() returned
     if failure is not None:
         detail = failure.traceback if is_placeholder(failure) and failure.traceback else ""
         print(f"papy: the pipeline failed: {type(failure).__name__}: {failure}\n{detail}",

@@ -75,6 +75,7 @@ class Plumber(Dagger):
         self._threads: list[threading.Thread] = []
         self._serial_busy = 0
         self._failure: BaseException | None = None
+        self._debug_errors: set[int] = set()  # ids of exceptions raised by debug pipers
         self._stop_requested = False
         self._started_at: float | None = None
         self._t0: float | None = None
@@ -240,6 +241,9 @@ class Plumber(Dagger):
             try:
                 results, created, busy = run_chunk(p.worker, batch, start, p.name,
                                                    boxed=boxed)
+            except Exception as exc:  # only a debug=True worker raises
+                self._debug_errors.add(id(exc))
+                raise
             finally:
                 with self._lock:
                     self._serial_busy -= 1
@@ -343,6 +347,12 @@ class Plumber(Dagger):
         except BaseException as exc:
             self._fail(exc, p)
 
+    def _is_debug_error(self, exc: BaseException) -> bool:
+        """An error of a ``debug=True`` piper (raised from wait()), not of the engine."""
+        if id(exc) in self._debug_errors:
+            return True
+        return is_placeholder(exc) and any(q.debug and q.name == exc.piper for q in self)
+
     def _fail(self, exc: BaseException, p: Piper | None = None) -> None:
         with self._lock:
             first = self._failure is None
@@ -411,11 +421,21 @@ class Plumber(Dagger):
         self._gate.set(stopped=True)
         self.wait()
 
+    @property
+    def error(self) -> BaseException | None:
+        """Why the run failed (state ``failed``), else None."""
+        return self._failure
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until finished, stopped or failed; False if ``timeout`` passed first.
 
+        A failure of the engine itself (an input iterable that raised, a pool
+        whose workers cannot start) ends in state ``failed`` and is kept in
+        :attr:`error`; wait() still returns True then, as DESIGN.md specifies.
+
         Raises:
-            The error of a ``debug=True`` piper, or of the engine, when failed.
+            The error of a ``debug=True`` piper (a WorkerError carrying the
+            remote traceback, or the original exception of a serial piper).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state_cond:
@@ -424,7 +444,8 @@ class Plumber(Dagger):
                 if remaining is not None and remaining <= 0:
                     return False
                 self._state_cond.wait(remaining)
-        if self._state == "failed" and self._failure is not None:
+        if (self._state == "failed" and self._failure is not None
+                and self._is_debug_error(self._failure)):
             raise self._failure
         return True
 

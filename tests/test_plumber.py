@@ -281,8 +281,11 @@ def test_input_generator_raising_fails_the_run():
         raise OSError("input gone")
     p = Plumber()
     p.add_piper(Piper(inc, parallel=IMap(worker_num=1)))
+    events = []
+    p.add_listener(events.append)
     p.start([source()])
     p.run()
-    with pytest.raises(OSError, match="input gone"):
-        p.wait(30)
+    assert p.wait(30) is True  # an engine failure: wait() returns, the state says why
     assert p.state == "failed"
+    assert isinstance(p.error, OSError) and "input gone" in str(p.error)
+    assert [e for e in events if e["event"] == "failure"][0]["exc_type"] == "OSError"
