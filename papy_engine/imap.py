@@ -223,6 +223,9 @@ class IMap(Dispatcher, Recovery):
         want = int(n * TARGET_INFLIGHT_S / max(task.cost, 1e-9))
         if task.item_bytes:  # large items: bound the bytes in flight as well
             want = min(want, int(MAX_INFLIGHT_BYTES / task.item_bytes))
+        # slow start: hold at most twice what has completed, so a few fast
+        # first items do not license thousands when later ones are slow
+        want = min(want, max(4 * n, 2 * task.done))
         return max(min(task.budget, 4 * n), min(task.budget, want))
 
     def _room(self, task: _Task) -> int:

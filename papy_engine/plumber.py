@@ -170,6 +170,7 @@ class Plumber(Dagger):
         self._imaps = imaps
         size = self.stride or min((m._stride() for m in imaps), default=SERIAL_BATCH)
         self._cap = size
+        self._last_pull = FIRST_PULL // 2
         self._stats = {p.name: _Stats() for p in self.postorder()}
         self._results = {p.name: [] for p in self.postorder() if p.track}
         streams: dict[Piper, Any] = {}
@@ -210,8 +211,15 @@ class Plumber(Dagger):
                 workers = max(1, getattr(p.parallel, "_nslots", 1)) if p.parallel else 1
                 worst = max(worst, s.busy / s.inp / workers)
         if worst == 0.0:
-            return min(self._cap, FIRST_PULL)
-        return max(1, min(self._cap, int(TARGET_PULL_S / worst)))
+            target = FIRST_PULL
+        else:
+            target = max(1, int(TARGET_PULL_S / worst))
+        # Ramp up: at most double the last pull.  A few fast first items must
+        # not license pulling thousands when later ones are slow (or hang):
+        # everything pulled has to finish before stop() returns.
+        size = max(1, min(self._cap, target, 2 * self._last_pull))
+        self._last_pull = size
+        return size
 
     def _upstream(self, u: Piper, streams, fanout, size):
         n = len(self.children_of(u))

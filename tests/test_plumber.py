@@ -289,3 +289,24 @@ def test_input_generator_raising_fails_the_run():
     assert p.state == "failed"
     assert isinstance(p.error, OSError) and "input gone" in str(p.error)
     assert [e for e in events if e["event"] == "failure"][0]["exc_type"] == "OSError"
+
+
+def fast_then_slow(inbox):
+    if inbox[0] >= 8:
+        time.sleep(0.2)
+    return inbox[0]
+
+
+def test_fast_first_items_do_not_license_pulling_everything():
+    # Stop lets every pulled item finish, so the pipeline must not pull a huge
+    # batch on the strength of a few fast first items.
+    imap = IMap(worker_num=2)
+    p = Plumber()
+    p.add_piper(Piper(fast_then_slow, parallel=imap, track=True))
+    p.start([range(10_000)])
+    p.run()
+    assert wait_until(lambda: p.stats["pipers"]["fast_then_slow"]["in"] >= 8)
+    p.stop()
+    pulled = p.stats["inputs"]["fast_then_slow"]
+    assert pulled < 200, pulled
+    assert len(p.results["fast_then_slow"]) == pulled
