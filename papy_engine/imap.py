@@ -95,9 +95,12 @@ class IMap(Dispatcher, Recovery):
             purely remote pool.
         worker_type: ``"process"`` or ``"thread"``.
         worker_remote: ``[("host:port", n), ...]`` remote RPyC workers.
-        stride: items pulled from a task's input at a time (default 4096).
+        stride: at most this many items pulled from a task's input at a time
+            (default 16384).  Setting ``stride`` or ``buffer`` fixes the limits;
+            left at None, they adapt to the measured cost and size of items
+            (see ``_limit``) within these maxima.
         buffer: items held at once over all tasks, inputs plus results
-            (default ``2 * stride * tasks``; at least ``stride * tasks``).
+            (default ``2 * stride * tasks``; at least the number of tasks).
         ordered: results in input order (False: completion order).
         skip: drop results that are placeholders instead of returning them.
         name: used in logs and scripts (default ``imap_N``).
