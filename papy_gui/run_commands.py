@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .model.convert import to_description
 from .model.errors import EditError
+from .model.params import MissingParamError, check_required
 
 if TYPE_CHECKING:
     from .app import App
@@ -63,6 +64,15 @@ class RunCommands:
             return False
         if not app.doc.nodes:
             app.message("nothing to run: add nodes first", True)
+            return False
+        try:  # before anything runs, even the document's own code
+            check_required(app.doc.nodes, app.palette.find_for)
+        except MissingParamError as exc:
+            app.message(str(exc), True)
+            app.doc.select([exc.node])
+            form = app.props.node_form
+            if form is not None:
+                form.show_error(f"{exc.index}:{exc.field}", str(exc))
             return False
         try:
             datas = self.inputs()

@@ -5,15 +5,19 @@ A node function's extra arguments are stored as expression text (positional
 metadata (``ParamInfo``: name, default, type, doc) the property panel shows
 one field per parameter; this module maps the stored arguments to those
 fields, validates what is typed into one (a Python expression; a literal
-must match the declared type), and writes it back. No tkinter here.
+must match the declared type), and writes it back; it also picks the kind of
+field (check box, spin box, entry) and finds the required parameters left
+empty before a run. No tkinter here.
 """
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
 from .errors import EditError
-from .palette import ParamInfo
+from .items import Func, Node
+from .palette import NodeType, ParamInfo
 
 # declared type name -> Python types a literal of it may have
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -105,3 +109,81 @@ def with_value(params: Sequence[ParamInfo], args: Sequence[str], kwargs: dict[st
     else:
         kwargs[name] = text
     return args, kwargs
+
+
+def field_kind(param: ParamInfo) -> Literal["bool", "int", "text"]:
+    """The widget for ``param``: a check box for ``bool``, a spin box for ``int``
+    (or ``int | None``: free typing stays possible), an entry for anything else."""
+    allowed = accepted_types(param.type)
+    if allowed == (bool,):
+        return "bool"
+    if allowed is not None and set(allowed) in ({int}, {int, type(None)}):
+        return "int"
+    return "text"
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return ...  # not a literal
+
+
+def bool_state(param: ParamInfo, text: str) -> bool | None:
+    """What a check box shows for the stored ``text`` (empty: the default);
+    None when it is no bool literal (an expression, or required and unset)."""
+    value = _literal(text if text.strip() else param.default)
+    return value if isinstance(value, bool) else None
+
+
+def bool_text(param: ParamInfo, value: bool) -> str:
+    """The text a check box commits: empty (the default) when it equals the default."""
+    if not param.required and _literal(param.default) is value:
+        return ""
+    return repr(value)
+
+
+def spin_start(param: ParamInfo, text: str) -> str:
+    """The value a spin box arrow starts from: the stored int, else the default, else 0."""
+    for candidate in (text, param.default):
+        value = _literal(candidate) if candidate.strip() else ...
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return "0"
+
+
+class MissingParamError(EditError):
+    """A required parameter of a node is empty (refused at Run).
+
+    Attributes:
+        node: the node's name; index: which of its functions; param: the parameter.
+    """
+
+    def __init__(self, node: str, index: int, func: str, param: ParamInfo) -> None:
+        super().__init__(f"node {node!r}: required parameter {param.name!r} of {func} is "
+                         f"empty: select the node and fill it in ({param.type})",
+                         field=field_key(param.name))
+        self.node, self.index, self.param = node, index, param
+
+
+def check_required(nodes: Mapping[str, Node],
+                   find_type: Callable[[Func], NodeType | None]) -> None:
+    """Refuse (before anything runs) the first node with a required parameter unset.
+
+    ``find_type`` gives a function's palette type (``Palette.find_for``); a
+    function without metadata is not checked.
+
+    Raises:
+        MissingParamError: naming the node and the parameter.
+    """
+    for name, node in nodes.items():
+        for i, func in enumerate(node.functions):
+            ntype = find_type(func)
+            if ntype is None or not ntype.params:
+                continue
+            args = node.args[i] if i < len(node.args) else []
+            kwargs = node.kwargs[i] if i < len(node.kwargs) else {}
+            values = values_of(ntype.params, args, kwargs)
+            for p in ntype.params:
+                if p.required and not values.get(p.name, "").strip():
+                    raise MissingParamError(name, i, func.label, p)

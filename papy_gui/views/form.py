@@ -67,9 +67,10 @@ class Form(ttk.Frame):
         self._place(key, label, w)
         return w
 
-    def spin(self, key: str, label: str, value: int, commit: Callable[[str], None]) -> ttk.Spinbox:
+    def spin(self, key: str, label: str, value: int | str, commit: Callable[[str], None],
+             from_: int = 1, to: int = 10_000) -> ttk.Spinbox:
         var = tk.StringVar(value=str(value))
-        w = ttk.Spinbox(self, textvariable=var, from_=1, to=10_000, increment=1, width=8,
+        w = ttk.Spinbox(self, textvariable=var, from_=from_, to=to, increment=1, width=8,
                         command=lambda: self.commit(key, lambda: commit(var.get())))
         self.vars[key] = var
         w.bind("<Return>", lambda e: self.commit(key, lambda: commit(var.get())))

@@ -16,7 +16,8 @@ from ..model.document import Document
 from ..model.errors import EditError
 from ..model.items import format_remote
 from ..model.palette import Palette, ParamInfo
-from ..model.params import check_value, field_key, values_of, with_value
+from ..model.params import (bool_state, bool_text, check_value, field_key, field_kind,
+                            spin_start, values_of, with_value)
 from .form import Form, ScrolledFrame
 from .highlight import CodeText
 
@@ -150,10 +151,21 @@ class PropsView(ttk.Frame):
         self._load_node_values(name)
 
     def _param_fields(self, f: Form, i: int, params: tuple[ParamInfo, ...]) -> None:
-        """One entry per parameter; its type, default and doc under it."""
+        """One field per parameter (check box for bool, spin box for int, else an
+        entry); its type, default and doc under it."""
         for p in params:
-            f.entry(f"{i}:{field_key(p.name)}", p.name + (" *" if p.required else ""), "",
-                    lambda v, p=p: self._set_param(i, params, p, v))
+            key, label = f"{i}:{field_key(p.name)}", p.name + (" *" if p.required else "")
+            commit = lambda v, p=p: self._set_param(i, params, p, v)  # noqa: E731
+            kind = field_kind(p)
+            if kind == "bool":
+                f.check(key, label, False, lambda v, p=p, c=commit: c(bool_text(p, v)))
+            elif kind == "int":
+                w = f.spin(key, label, "", commit, from_=-2**31, to=2**31 - 1)
+                seed = lambda e, p=p, v=f.vars[key]: v.set(spin_start(p, v.get()))  # noqa: E731
+                w.bind("<<Increment>>", seed)  # an arrow on an empty field starts
+                w.bind("<<Decrement>>", seed)  # from the default, not from -2**31
+            else:
+                f.entry(key, label, "", commit)
             hint = f"{p.type}, " + ("required" if p.required else f"default {p.default}")
             if p.doc:
                 hint += f" — {p.doc}"
@@ -194,7 +206,13 @@ class PropsView(ttk.Frame):
             if ntype is not None and ntype.params:
                 values = values_of(ntype.params, args, kwargs)
                 for p in ntype.params:
-                    put(f"{i}:{field_key(p.name)}", values.get(p.name, ""))
+                    key, text = f"{i}:{field_key(p.name)}", values.get(p.name, "")
+                    if field_kind(p) != "bool":
+                        put(key, text)
+                        continue
+                    state = bool_state(p, text)  # None: an expression or unset
+                    put(key, bool(state))
+                    f.widgets[key].state(["alternate" if state is None else "!alternate"])
         if self.code is not None and focus is not self.code:
             src = next((fn.source for fn in node.functions if fn.source is not None), "")
             if self.code.value() != src:

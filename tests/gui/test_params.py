@@ -76,12 +76,13 @@ def test_property_panel_has_one_typed_field_per_parameter(app):
         form.widgets[key].event_generate("<Return>")
         app.root.update()
 
-    type_in(keys[1], "'yes'")
-    assert "must be bool" in form.error_text(keys[1])
+    type_in(keys[0], "3")  # a literal of the wrong type is refused under the field
+    assert "must be str" in form.error_text(keys[0])
     assert app.doc.nodes[name].kwargs in ([], [{}])
-    type_in(keys[1], "True")
+    form.widgets[keys[1]].invoke()  # bool: a check box
+    app.root.update()
     type_in(keys[0], "r'^>'")
-    assert form.error_text(keys[1]) == ""
+    assert form.error_text(keys[0]) == ""
     assert app.doc.nodes[name].kwargs[0] == {"ignore_case": "True", "pattern": "r'^>'"}
     app.canvas.focus_force()
     app.doc.undo()
@@ -164,3 +165,108 @@ def test_drag_a_console_function_onto_the_canvas(app):
                       rootx=lb.winfo_rootx() + 5, rooty=lb.winfo_rooty() + 5)
     app.root.update()
     assert list(app.doc.nodes) == ["quad"]
+
+
+# -- typed widgets and the required check at Run ---------------------------------------
+SUB = (ParamInfo("pattern", "", "str", "", True), ParamInfo("repl", "", "str", "", True),
+       ParamInfo("count", "0", "int"), ParamInfo("ignore_case", "False", "bool"))
+
+
+def test_field_kind_bool_state_and_spin_start():
+    from papy_gui.model.params import bool_state, bool_text, field_kind, spin_start
+    assert [field_kind(p) for p in SUB] == ["text", "text", "int", "bool"]
+    assert field_kind(ParamInfo("n", "None", "int | None")) == "int"
+    assert field_kind(ParamInfo("b", "None", "bool | None")) == "text"
+    assert field_kind(ParamInfo("x", "0", "float")) == "text"
+    flag = SUB[3]
+    assert bool_state(flag, "") is False and bool_state(flag, "True") is True
+    assert bool_state(flag, "verbose") is None  # an expression: neither on nor off
+    assert bool_state(ParamInfo("b", "", "bool", "", True), "") is None  # required, unset
+    assert bool_text(flag, False) == "" and bool_text(flag, True) == "True"  # default: empty
+    assert bool_text(ParamInfo("b", "", "bool", "", True), False) == "False"
+    assert spin_start(SUB[2], "") == "0" and spin_start(SUB[2], " 7 ") == "7"
+    assert spin_start(ParamInfo("n", "10", "int"), "len(x)") == "10"
+    assert spin_start(ParamInfo("n", "None", "int | None"), "") == "0"
+
+
+def test_check_required_names_the_first_node_and_parameter():
+    from papy_gui.model.items import Func, Node
+    from papy_gui.model.palette import NodeType
+    from papy_gui.model.params import MissingParamError, check_required
+    sub = NodeType("m.sub", "sub", "t", module="m", qualname="sub", params=SUB)
+    find = lambda f: sub if f.module == "m" else None  # noqa: E731
+    free = Node("free", [Func("g", "other", "g")])  # no metadata: not checked
+    ok = Node("ok", [Func("sub", "m", "sub")], [["'a'"]], [{"repl": "'b'"}])
+    bad = Node("bad", [Func("sub", "m", "sub")], [["'a'"]], [{"repl": "  ", "count": "2"}])
+    check_required({"free": free, "ok": ok}, find)
+    with pytest.raises(MissingParamError) as err:
+        check_required({"free": free, "ok": ok, "bad": bad}, find)
+    assert (err.value.node, err.value.index, err.value.param.name) == ("bad", 0, "repl")
+    assert "'bad'" in str(err.value) and "'repl'" in str(err.value)
+    assert err.value.field == "param:repl"
+
+
+@pytest.mark.gui
+@pytest.mark.timeout(30)
+def test_bool_and_int_parameters_get_a_check_box_and_a_spin_box(app):
+    from tkinter import ttk
+    app.files.new()
+    ntype = app.palette.get("papy_plugins.text.sub")
+    if ntype is None:
+        pytest.skip("the text plugin is not installed")
+    name = app.canvas_ctl.add_type_at(ntype, 300, 200)
+    app.root.update()
+    form = app.props.node_form
+    count, flag, repl = "0:param:count", "0:param:ignore_case", "0:param:repl"
+    assert isinstance(form.widgets[count], ttk.Spinbox)
+    assert isinstance(form.widgets[flag], ttk.Checkbutton)
+    assert isinstance(form.widgets[repl], ttk.Entry) and not isinstance(
+        form.widgets[repl], ttk.Spinbox)
+    kwargs = lambda: app.doc.nodes[name].kwargs[0] if app.doc.nodes[name].kwargs else {}  # noqa: E731
+    form.widgets[flag].invoke()
+    app.root.update()
+    assert kwargs() == {"ignore_case": "True"}
+    assert app.props.node_form.vars[flag].get() is True
+    app.props.node_form.widgets[flag].invoke()  # back to the default: the keyword goes
+    app.root.update()
+    assert kwargs() == {}
+    form = app.props.node_form
+    spin = form.widgets[count]
+    spin.focus_force()
+    app.root.update()
+    spin.event_generate("<<Increment>>")  # an arrow on the empty field starts at the default
+    app.root.update()
+    assert kwargs() == {"count": "1"}
+    form.vars[count].set("'x'")  # free typing is still validated next to the field
+    spin.event_generate("<Return>")
+    app.root.update()
+    assert "must be int" in form.error_text(count) and kwargs() == {"count": "1"}
+    form.vars[count].set("5")
+    spin.event_generate("<Return>")
+    app.root.update()
+    assert form.error_text(count) == "" and kwargs() == {"count": "5"}
+    app.canvas.focus_force()
+    app.doc.undo()
+    app.root.update()
+    assert kwargs() == {"count": "1"} and app.props.node_form.vars[count].get() == "1"
+
+
+@pytest.mark.gui
+@pytest.mark.timeout(30)
+def test_run_refuses_a_node_with_an_empty_required_parameter(app):
+    from papy_gui.model.items import Func
+    app.files.new()
+    ntype = app.palette.get("papy_plugins.text.grep")
+    if ntype is None:
+        pytest.skip("the text plugin is not installed")
+    src = app.doc.add_node(Func("ipasser", "papy_engine.workers.core", "ipasser"), name="src")
+    app.doc.set_input(src, "['a', 'b']")
+    grep = app.canvas_ctl.add_type_at(ntype, 300, 200)
+    app.doc.connect(src, grep)
+    app.doc.select([src])
+    app.root.update()
+    assert app.runs.run() is False
+    status = str(app.status.cget("text"))
+    assert f"'{grep}'" in status and "'pattern'" in status
+    assert app.doc.selection == [grep] and app.run_state.state != "running"
+    assert "'pattern'" in app.props.node_form.error_text("0:param:pattern")
