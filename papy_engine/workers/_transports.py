@@ -442,9 +442,14 @@ def _get_tcp(loc: ItemLocator, remove: bool, timeout: float | None) -> Any:
         conn = socket.create_connection((host, int(port)), timeout=timeout)
     except ConnectionRefusedError:
         raise _gone(loc, f"nothing listens on {loc.address}") from None
-    with conn:
-        conn.sendall(bytes.fromhex(loc.key or ""))
-        buf = _read_exactly(conn.recv_into, loc)
+    try:
+        with conn:
+            conn.sendall(bytes.fromhex(loc.key or ""))
+            buf = _read_exactly(conn.recv_into, loc)
+    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+        # the producer's one-shot server closed while our connection still sat
+        # in its listen backlog: the item was served already (or expired)
+        raise _gone(loc, f"{loc.address} closed the connection ({exc})") from None
     with memoryview(buf) as view:
         return _frames.decode(view)
 
