@@ -46,6 +46,7 @@ class RunBridge:
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.plumber: Any = None
         self.edges: list[tuple[str, str]] = []
+        self.consume: dict[str, int] = {}
         self._thread: threading.Thread | None = None
         self._helpers: list[threading.Thread] = []
         self._proc: subprocess.Popen | None = None
@@ -64,6 +65,8 @@ class RunBridge:
         self.run_state.reset()
         self.run_state.set_state("building")
         self.edges = [tuple(e) for e in desc.edges]
+        # an inbox of a consume=N node takes N items off each of its pipes
+        self.consume = {n.name: int((n.options or {}).get("consume") or 1) for n in desc.nodes}
         self._thread = threading.Thread(target=self._run, args=(desc, datas, namespace),
                                         name="papy-gui-run", daemon=True)
         self._thread.start()
@@ -137,7 +140,7 @@ class RunBridge:
             log.debug("stats unavailable: %s", exc)
             return
         if isinstance(snapshot, dict):
-            self.run_state.update_stats(snapshot, self.edges)
+            self.run_state.update_stats(snapshot, self.edges, self.consume)
 
     def _handle(self, event: Any) -> None:
         if not isinstance(event, dict):

@@ -57,14 +57,21 @@ class RunState:
             self.state, self.message = state, message
             self._emit("state", state=state, message=message)
 
-    def update_stats(self, snapshot: dict[str, Any], edges: Iterable[tuple[str, str]] = ()) -> None:
-        """Take a ``Plumber.stats`` snapshot; items waiting on a pipe = up.out - down.in."""
+    def update_stats(self, snapshot: dict[str, Any], edges: Iterable[tuple[str, str]] = (),
+                     consume: dict[str, int] | None = None) -> None:
+        """Take a ``Plumber.stats`` snapshot.
+
+        Items waiting on a pipe = up.out - down.in x down.consume (``in`` counts
+        inboxes, and an inbox of a consume=N node takes N items off each pipe).
+        """
+        consume = consume or {}
         self.stats = dict(snapshot)
         self.pipers = {name: dict(s) for name, s in (snapshot.get("pipers") or {}).items()}
         self.queued = {}
         for a, b in edges:
             if a in self.pipers and b in self.pipers:
-                waiting = self.pipers[a].get("out", 0) - self.pipers[b].get("in", 0) * 1
+                waiting = self.pipers[a].get("out", 0) - self.pipers[b].get("in", 0) * \
+                    consume.get(b, 1)
                 self.queued[(a, b)] = max(0, int(waiting))
         if snapshot.get("state") and snapshot["state"] != self.state and self.state != "building":
             self.set_state(snapshot["state"])

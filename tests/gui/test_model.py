@@ -215,3 +215,16 @@ def test_run_state_stats_and_errors():
     assert rs.errors["b"]["index"] == 3 and "error" in seen
     rs.handle_event({"type": "state", "state": "finished"})
     assert rs.state == "finished" and not rs.active
+
+
+def test_items_waiting_count_a_consumer_inbox_as_consume_items():
+    rs = RunState()
+    # 32 items out of the scatter, 8 inboxes of 4 taken by the gather: none waiting
+    rs.update_stats({"state": "finished", "pipers": {"sim": {"in": 32, "out": 32},
+                                                      "gather": {"in": 8, "out": 8}}},
+                    [("sim", "gather")], {"gather": 4})
+    assert rs.queued == {("sim", "gather"): 0}
+    rs.update_stats({"state": "running", "pipers": {"sim": {"in": 30, "out": 30},
+                                                     "gather": {"in": 6, "out": 6}}},
+                    [("sim", "gather")], {"gather": 4})
+    assert rs.queued == {("sim", "gather"): 6}
