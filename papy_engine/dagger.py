@@ -16,19 +16,11 @@ from collections.abc import Iterable, Sequence
 import networkx as nx
 
 from .errors import DaggerError
-from .piper import Piper
+from .piper import Piper, branch_key
 
 __all__ = ["Dagger"]
 
 log = logging.getLogger(__name__)
-
-
-def _branch_key(branch) -> tuple:
-    if branch is None:
-        return (0,)
-    if isinstance(branch, (int, float)) and not isinstance(branch, bool):
-        return (1, 0, branch, "")
-    return (1, 1, 0, str(branch))
 
 
 class Dagger:
@@ -68,7 +60,7 @@ class Dagger:
         return self._graph.nodes[piper]["order"]
 
     def _key(self, piper: Piper) -> tuple:
-        return (_branch_key(piper.branch), self._added(piper))
+        return (branch_key(piper.branch), self._added(piper))
 
     def get_piper(self, name: str) -> Piper:
         """The piper called ``name``; raises DaggerError if there is none."""

@@ -74,7 +74,6 @@ class _Task:
         self._bytes = {"in": 0.0, "out": 0.0}  # an EMA of each
         self.feeder: threading.Thread | None = None
         self.items: deque = deque()  # for next(): results already taken as a batch
-        self.batch_iter = None
 
     def note_bytes(self, side: str, size: float) -> None:
         old = self._bytes[side]
@@ -446,10 +445,7 @@ class IMap(Dispatcher, Recovery):
         return self.get_task(0)
 
     def __next__(self):
-        try:
-            return self.next()
-        except StopIteration:
-            raise
+        return self.next()
 
     def __repr__(self) -> str:
         return (f"IMap({self.name!r}, worker_type={self.worker_type!r}, "

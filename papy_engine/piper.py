@@ -17,9 +17,19 @@ from .worker import Worker
 if TYPE_CHECKING:  # imap imports the engine's evaluation machinery
     from .imap import IMap
 
-__all__ = ["Piper"]
+__all__ = ["Piper", "branch_key"]
 
 _ids = itertools.count()
+
+
+def branch_key(branch: Any) -> tuple:
+    """Sort key of a piper's ``branch`` among a downstream piper's inputs:
+    None first, then numbers, then anything else by its text."""
+    if branch is None:
+        return (0,)
+    if isinstance(branch, (int, float)) and not isinstance(branch, bool):
+        return (1, 0, branch, "")
+    return (1, 1, 0, str(branch))
 
 
 def _positive_int(name: str, piper: str, value: Any) -> int:

@@ -69,6 +69,7 @@ class Plumber(Dagger):
         self._announced = "idle"   # the state once logged and told to listeners
         self._listeners: list[Callable[[dict], Any]] = []
         self._stats: dict[str, _Stats] = {}
+        self._stats_pipers: list[tuple[_Stats, Piper]] = []
         self._results: dict[str, list] = {}
         self._gate = _flow.Gate()
         self._imaps: list = []
@@ -172,6 +173,7 @@ class Plumber(Dagger):
         self._cap = size
         self._last_pull = FIRST_PULL // 2
         self._stats = {p.name: _Stats() for p in self.postorder()}
+        self._stats_pipers = [(self._stats[p.name], p) for p in self.postorder()]
         self._results = {p.name: [] for p in self.postorder() if p.track}
         streams: dict[Piper, Any] = {}
         fanout: dict[Piper, Any] = {}
@@ -203,10 +205,9 @@ class Plumber(Dagger):
         if self.stride:
             return self.stride
         worst = 0.0
-        with self._lock:
-            for p in self.postorder():
-                s = self._stats.get(p.name)
-                if s is None or not s.inp:
+        with self._lock:  # (called once per input batch: no graph walk here)
+            for s, p in self._stats_pipers:
+                if not s.inp:
                     continue
                 workers = max(1, getattr(p.parallel, "_nslots", 1)) if p.parallel else 1
                 worst = max(worst, s.busy / s.inp / workers)

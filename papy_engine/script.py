@@ -538,12 +538,8 @@ def _attach(plumber, desc: PipelineDescription | None, layout, inputs_source) ->
 def load_namespace(path: str | os.PathLike) -> tuple[Any, dict]:
     """Execute the script at ``path`` and build its pipeline: ``(plumber, namespace)``."""
     from .script_reader import inputs_source as _inputs_source
-    filename = os.fspath(path)
-    try:
-        with open(filename, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise ScriptError(f"{filename}: cannot read the script: {exc.strerror or exc}") from None
+    from .script_reader import read_text
+    filename, text = read_text(path)
     ns = execute(text, filename, file=os.path.abspath(filename))
     plumber = _make_pipeline(ns, filename)
     layout = ns.get("LAYOUT", {})

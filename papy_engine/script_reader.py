@@ -29,16 +29,21 @@ _PIPER_POSITIONAL = ("worker", "parallel", "consume", "produce", "spawn", "timeo
 _WORKER_POSITIONAL = ("functions", "args", "kwargs", "name")
 
 
-def read(path: str | os.PathLike) -> PipelineDescription:
-    """Parse the script at ``path`` (see :func:`papy_engine.script.read`)."""
+def read_text(path: str | os.PathLike) -> tuple[str, str]:
+    """``(filename, text)`` of a script; ScriptError naming the file if unreadable."""
     filename = os.fspath(path)
     try:
         with open(filename, encoding="utf-8") as fh:
-            text = fh.read()
+            return filename, fh.read()
     except OSError as exc:
         raise ScriptError(f"{filename}: cannot read the script: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ScriptError(f"{filename}: not a UTF-8 text file ({exc.reason})") from None
+
+
+def read(path: str | os.PathLike) -> PipelineDescription:
+    """Parse the script at ``path`` (see :func:`papy_engine.script.read`)."""
+    filename, text = read_text(path)
     return parse(text, filename)
 
 

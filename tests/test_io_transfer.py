@@ -22,6 +22,7 @@ import time
 
 import psutil
 import pytest
+from helpers import wait_until
 
 from papy_engine import Worker, is_placeholder
 from papy_engine.errors import WorkerError
@@ -104,16 +105,6 @@ def leftovers(dir: str, pids=()) -> list[str]:
             continue
         found += [f"port {c.laddr}" for c in conns if c.status == psutil.CONN_LISTEN]
     return found
-
-
-def wait_until(cond, timeout: float = 5.0, step: float = 0.02):
-    """Poll ``cond`` until it returns a truthy value or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
 
 
 def no_leftovers(dir, pids, timeout=5.0):

@@ -6,17 +6,15 @@ code) then :func:`from_description`; saving is :func:`to_description` then
 unedited file gives the same text: option dicts, argument text, node and
 edge order, and the LAYOUT dict (including keys we do not understand) are
 kept as read; only node positions are written back, in the shape they had.
-Until ``papy_engine.script`` exists, local stand-ins with the same fields
-are used.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
+
+from papy_engine.script import FuncRef, NodeDesc, PipelineDescription, ResourceDesc
 
 from .document import Document
 from .items import Func, Node, Resource
@@ -27,47 +25,9 @@ log = logging.getLogger(__name__)
 POSITIONS_KEY = "nodes"
 
 
-@dataclass
-class _FuncRef:
-    name: str
-    module: str | None = None
-    qualname: str | None = None
-    source: str | None = None
-    imports: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _NodeDesc:
-    name: str
-    functions: list = field(default_factory=list)
-    args: list = field(default_factory=list)
-    kwargs: list = field(default_factory=list)
-    options: dict = field(default_factory=dict)
-
-
-@dataclass
-class _ResourceDesc:
-    name: str
-    options: dict = field(default_factory=dict)
-
-
-@dataclass
-class _PipelineDescription:
-    nodes: list = field(default_factory=list)
-    resources: list = field(default_factory=list)
-    edges: list = field(default_factory=list)
-    inputs_source: list | None = None
-    layout: dict = field(default_factory=dict)
-    preamble: str = ""
-
-
 def description_types() -> tuple[type, type, type, type]:
-    """``(FuncRef, NodeDesc, ResourceDesc, PipelineDescription)`` of the engine, or stand-ins."""
-    try:
-        script = importlib.import_module("papy_engine.script")
-        return script.FuncRef, script.NodeDesc, script.ResourceDesc, script.PipelineDescription
-    except (ImportError, AttributeError):
-        return _FuncRef, _NodeDesc, _ResourceDesc, _PipelineDescription
+    """``(FuncRef, NodeDesc, ResourceDesc, PipelineDescription)`` of the engine."""
+    return FuncRef, NodeDesc, ResourceDesc, PipelineDescription
 
 
 def _positions(layout: dict) -> tuple[str | None, dict]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 
+from papy_engine.piper import branch_key
+
 from .errors import EditError
 from .items import Node
 
@@ -66,20 +68,12 @@ def check_balance(up: Node, down: Node) -> None:
             f"consume*spawn = {down.option('consume')}*{down.option('spawn')} = {down.in_n}")
 
 
-def _branch_key(branch) -> tuple:
-    if branch is None:
-        return (0,)
-    if isinstance(branch, (int, float)) and not isinstance(branch, bool):
-        return (1, 0, branch, "")
-    return (1, 1, 0, str(branch))
-
-
 def input_nodes(nodes: Mapping[str, Node], edges: Sequence[tuple[str, str]]) -> list[str]:
     """Nodes without upstream pipes, in the engine's ``get_inputs()`` order."""
     order = {name: i for i, name in enumerate(nodes)}
     has_parent = {b for _, b in edges}
     names = [n for n in nodes if n not in has_parent]
-    return sorted(names, key=lambda n: (_branch_key(nodes[n].option("branch")), order[n]))
+    return sorted(names, key=lambda n: (branch_key(nodes[n].option("branch")), order[n]))
 
 
 def output_nodes(nodes: Mapping[str, Node], edges: Sequence[tuple[str, str]]) -> list[str]:
