@@ -137,10 +137,9 @@ class _Reader:
         self._stream = stream
         self._buf: list = []
         self._pos = 0
-        self.ended = False
 
     def take(self, n: int | None) -> list:
-        """``n`` items (fewer at the end); ``None``: whatever the next batch holds."""
+        """``n`` items (fewer only at the end); ``None``: what the next batch holds."""
         out: list
         if n is None:
             if self._pos < len(self._buf):
@@ -153,7 +152,6 @@ class _Reader:
             if self._pos >= len(self._buf):
                 nxt = next(self._stream, None)
                 if nxt is None:
-                    self.ended = True
                     break
                 self._buf, self._pos = nxt, 0
                 continue
@@ -163,9 +161,14 @@ class _Reader:
             out.extend(chunk)
         return out
 
+    def unread(self, items: list) -> None:
+        """Put ``items`` back in front of what is left to read."""
+        if items:
+            self._buf, self._pos = items + self._buf[self._pos:], 0
+
 
 def _group(items: list, consume: int) -> list:
-    """Group items by ``consume``; a group holding a placeholder becomes it."""
+    """Group items by ``consume``; a group holding a placeholder becomes the first one."""
     groups: list[list | _Placeholder] = []
     for i in range(0, len(items), consume):
         chunk = items[i:i + consume]
@@ -187,6 +190,13 @@ def inboxes(streams: list[Iterator[list]], consume: int, max_batch: int,
             names: list[str], piper: str) -> Iterator[list]:
     """Batches of inboxes (tuples, one element per upstream stream).
 
+    Semantics: every stream is padded to the length of the longest with
+    ``MissingInput`` placeholders, then cut into groups of ``consume``
+    consecutive items (the last group may be shorter); with ``consume > 1``
+    an inbox element is its group as a list, or the group's first
+    placeholder.  The missing-input placeholders carry no index: the worker
+    that evaluates the inbox attributes them (see ``_pool.run_chunk``).
+
     In the common single-input case (see :func:`boxed`) the batches are the
     items themselves, re-cut to at most ``max_batch``; making the 1-tuples is
     left to the worker, which saves building and pickling them here.
@@ -202,25 +212,23 @@ def inboxes(streams: list[Iterator[list]], consume: int, max_batch: int,
     readers = [_Reader(s) for s in streams]
     step = max(consume, (max_batch // consume) * consume)
     while True:
+        # Size this round by what the first input has at hand, in whole groups.
         first = readers[0].take(None)
-        if len(first) % consume:
-            first = first + readers[0].take(consume - len(first) % consume)
-        if len(first) > step:
-            readers[0]._buf, readers[0]._pos = first[step:], 0  # keep the rest
-            first = first[:step]
-        if first:
-            n = len(first)
-            cols = [first] + [r.take(n) for r in readers[1:]]
-        else:  # the first input ended: anything left on the others?
-            cols = [first] + [r.take(step) for r in readers[1:]]
-            n = max(len(c) for c in cols)
-            if n == 0:
-                return
+        n = min(step, -(-len(first) // consume) * consume) if first else step
+        readers[0].unread(first[n:])
+        cols = [first[:n] + readers[0].take(n - len(first[:n]))]
+        cols += [r.take(n) for r in readers[1:]]
+        m = max(len(c) for c in cols)   # m < n only when every input ended
+        if m == 0:
+            return
         groups = []
         for k, col in enumerate(cols):
-            if len(col) < n:  # an input ran out early: say so, item by item
-                missing = PiperError(f"input pipe from {names[k]!r} ended before the others",
-                                     exc_type="MissingInput", piper=piper)
-                col = col + [missing] * (n - len(col))
+            if len(col) < m:  # this input ran out before the others
+                col = col + [_missing(names[k], piper) for _ in range(m - len(col))]
             groups.append(_group(col, consume) if consume > 1 else col)
         yield list(zip(*groups))
+
+
+def _missing(name: str, piper: str) -> PiperError:
+    return PiperError(f"input pipe from {name!r} ended before the others",
+                      exc_type="MissingInput", piper=piper)
