@@ -31,7 +31,7 @@ from multiprocessing import get_context
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 
-from .errors import WorkerError, _Placeholder
+from .errors import PiperError, WorkerError, _Placeholder
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ class TaskCall:
     """A plain function applied to items: ``func(item, *args, **kwargs)``.
 
     Used for IMap tasks added directly (not through a Piper); exceptions become
-    :class:`WorkerError` placeholders like a Worker's.
+    :class:`WorkerError` placeholders like a Worker's, which also keep the
+    original exception (when it pickles) so that the IMap can re-raise it.
     """
 
     def __init__(self, func, args=(), kwargs=None):
@@ -56,12 +57,20 @@ class TaskCall:
 
     def __call__(self, item):
         if isinstance(item, _Placeholder):
+            if item.index is None:
+                self.errors_created += 1
             return item
         try:
             return self.func(item, *self.args, **self.kwargs)
         except Exception as exc:
             self.errors_created += 1
-            return WorkerError.from_exception(exc, function=self.name)
+            err = WorkerError.from_exception(exc, function=self.name)
+            try:
+                pickle.dumps(exc)
+                err.exception = exc
+            except Exception:
+                pass  # re-raised as the WorkerError itself
+            return err
 
     def map(self, items, boxed=False, progress=None):
         if progress is None:
@@ -73,15 +82,35 @@ class TaskCall:
         return out
 
 
-def run_chunk(func, items, start, piper, progress=None, serial=0, boxed=False, timed=False):
+class Mode(tuple):
+    """How a task's chunks are evaluated: ``(boxed, timed, produce, repeat)``.
+
+    ``boxed``: items arrive bare and are made into 1-tuples in the worker;
+    ``timed``: the task has a timeout, so each item's start time is
+    published; ``produce``/``repeat``: a piper's produce option, applied in
+    the worker so results leave already split into sub-items.
+    """
+
+    def __new__(cls, boxed=False, timed=False, produce=1, repeat=False):
+        return tuple.__new__(cls, (bool(boxed), bool(timed), int(produce), bool(repeat)))
+
+
+PLAIN = Mode()
+
+
+def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
     """Evaluate ``func`` on every item; returns ``(results, created, busy_s)``.
 
-    ``created`` lists the offsets of placeholders made here (not passed
-    through); they get their ``piper`` and ``index`` fields filled in.
+    ``created`` lists the offsets in ``results`` of placeholders made here
+    (not passed through); they get their ``piper`` and ``index`` (the item's
+    position in the task) filled in.  A placeholder that reaches here without
+    an index (an inbox whose input pipe ran short) is attributed here too.
     ``progress`` (shared with the dispatcher) records the chunk and the item
-    in progress, and with ``timed`` when that item started, so that the
+    in progress, and for a timed task when that item started, so that the
     dispatcher can tell which item a worker died on or got stuck with.
+    With ``produce > 1`` each result is split into that many sub-items.
     """
+    boxed, timed, produce, repeat = mode
     t0 = time.perf_counter()
     before = func.errors_created
     if progress is not None:
@@ -96,21 +125,65 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, boxed=False, t
             if isinstance(r, _Placeholder) and r.index is None:
                 r.piper, r.index = piper, start + off
                 created.append(off)
+    if produce > 1:
+        results, created = split_produced(results, created, produce, repeat, piper, start)
     return results, created, time.perf_counter() - t0
 
 
-def _picklable(results, func_name):
-    """Replace results that cannot be pickled by placeholders saying why."""
-    out = []
-    for r in results:
+def split_produced(results, created, n, repeat, piper, start):
+    """Emit each result as ``n`` sub-items (``repeat``: n copies of it).
+
+    A placeholder is emitted ``n`` times; a result that is not a sequence of
+    exactly ``n`` items becomes a ``ProduceError`` placeholder, emitted ``n``
+    times and counted once.  Returns ``(sub_items, created)``, ``created``
+    holding the offset of the first copy of each placeholder made here.
+    """
+    out: list = []
+    made = set(created)
+    new_created = []
+    for off, r in enumerate(results):
+        if repeat or isinstance(r, _Placeholder):
+            if off in made:
+                new_created.append(len(out))
+            out.extend([r] * n)
+            continue
+        try:
+            parts = list(r)
+        except TypeError:
+            parts = None
+        if parts is None or len(parts) != n:
+            got = f"a {type(r).__name__}" if parts is None else f"{len(parts)} sub-items"
+            err = PiperError(f"produce={n} needs a sequence of {n} sub-items, got {got}",
+                             exc_type="ProduceError", piper=piper, index=start + off)
+            new_created.append(len(out))
+            out.extend([err] * n)
+        else:
+            out.extend(parts)
+    return out, new_created
+
+
+def picklable(results, created, func, piper, start, mode=PLAIN):
+    """Replace results that cannot be pickled by placeholders saying why.
+
+    Returns ``(results, created)`` with the new placeholders attributed to
+    ``piper`` and counted as created (a result of item ``i`` that cannot be
+    sent back is an error of that item).
+    """
+    fname = getattr(func, "name", None)
+    produce = mode[2]
+    out, made = [], set(created)
+    for off, r in enumerate(results):
         try:
             pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL)
             out.append(r)
         except Exception as exc:
-            out.append(WorkerError(
+            err = WorkerError(
                 f"the result ({type(r).__name__}) cannot be sent back from the worker "
-                f"process: {exc}", exc_type="PicklingError", function=func_name))
-    return out
+                f"process: {exc}", exc_type="PicklingError", function=fname,
+                piper=piper, index=start + off // produce)
+            out.append(err)
+            made.add(off)
+    return out, sorted(made)
 
 
 # -- process slots -----------------------------------------------------------
@@ -157,7 +230,7 @@ def _serve(inbox, result_w, progress):
             func = funcs[tid]
             try:
                 results, created, busy = run_chunk(func, items, start, names[tid],
-                                                   progress, serial, *modes[tid])
+                                                   progress, serial, modes[tid])
             except BaseException as exc:  # debug=True: ship the error itself
                 err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
                 err.piper, err.index = names[tid], start + int(progress[OFFSET])
@@ -166,17 +239,14 @@ def _serve(inbox, result_w, progress):
             try:
                 result_w.send(("done", serial, results, created, busy))
             except Exception:
-                results = _picklable(results, getattr(func, "name", None))
-                created = [i for i, r in enumerate(results) if isinstance(r, _Placeholder)
-                           and (r.index is None or i in created)]
-                for i in created:
-                    results[i].piper, results[i].index = names[tid], start + i
+                results, created = picklable(results, created, func, names[tid], start,
+                                             modes[tid])
                 result_w.send(("done", serial, results, created, busy))
         elif kind == "task":
-            _, tid, name, payload, boxed, timed = msg
+            _, tid, name, payload, mode = msg
             funcs[tid] = dill.loads(payload)
             names[tid] = name
-            modes[tid] = (boxed, timed)
+            modes[tid] = Mode(*mode)
         elif kind == "drop":
             funcs.pop(msg[1], None)
         elif kind == "stop":
@@ -214,8 +284,8 @@ class ProcessSlot:
     def wait_objects(self) -> list:
         return [self.result_r, self.proc.sentinel]
 
-    def send_task(self, tid: int, name: str, payload: bytes, boxed=False, timed=False) -> None:
-        self.task_w.send(("task", tid, name, payload, boxed, timed))
+    def send_task(self, tid: int, name: str, payload: bytes, mode: Mode = PLAIN) -> None:
+        self.task_w.send(("task", tid, name, payload, tuple(mode)))
         self.tasks.add(tid)
 
     def send_chunk(self, serial, tid, start, items) -> int:
@@ -312,7 +382,7 @@ class ThreadSlot:
             func = self._funcs[tid]
             try:
                 results, created, busy = run_chunk(func, items, start, self._names[tid],
-                                                   self.progress, serial, *self._modes[tid])
+                                                   self.progress, serial, self._modes[tid])
                 reply: tuple = ("done", serial, results, created, busy)
             except BaseException as exc:
                 err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
@@ -328,7 +398,7 @@ class ThreadSlot:
     def exit_reason(self) -> str:
         return "its item timed out" if self.timed_out else "it was retired"
 
-    def send_task(self, tid, name, payload, boxed=False, timed=False) -> None:
+    def send_task(self, tid, name, payload, mode=PLAIN) -> None:
         self.tasks.add(tid)
 
     def send_chunk(self, serial, tid, start, items) -> int:

@@ -30,7 +30,7 @@ import rpyc
 from rpyc.utils.server import ForkingServer, ThreadedServer
 
 from . import _pool
-from .errors import WorkerError, _Placeholder
+from .errors import WorkerError
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,17 @@ class WorkerService(rpyc.Service):
     """Per-connection state: the task functions a client loaded."""
 
     def on_connect(self, conn) -> None:
-        self._tasks: dict[int, tuple] = {}    # tid -> (func, name, boxed, timed)
+        self._tasks: dict[int, tuple] = {}    # tid -> (func, name, mode)
         self._broken: dict[int, tuple] = {}   # tid -> (name, WorkerError) from loading
 
     def exposed_hello(self) -> tuple:
         from . import __version__
         return (__version__, "%d.%d" % sys.version_info[:2], os.getpid())
 
-    def exposed_load_task(self, tid: int, name: str, payload: bytes, boxed: bool,
-                          timed: bool) -> None:
+    def exposed_load_task(self, tid: int, name: str, payload: bytes, mode: tuple) -> None:
         try:
-            self._tasks[tid] = (dill.loads(bytes(payload)), str(name), bool(boxed), bool(timed))
+            self._tasks[tid] = (dill.loads(bytes(payload)), str(name),
+                                _pool.Mode(*tuple(mode)))
             self._broken.pop(tid, None)
         except Exception as exc:
             log.error("task %s could not be loaded: %s: %s", name, type(exc).__name__, exc)
@@ -71,11 +71,11 @@ class WorkerService(rpyc.Service):
         entry = self._tasks.get(tid)
         if entry is None:
             return pickle.dumps(self._unloaded(serial, tid, start, items))
-        func, name, boxed, timed = entry
+        func, name, mode = entry
         progress = [0.0, 0.0, 0.0]
         try:
             results, created, busy = _pool.run_chunk(func, items, start, name, progress,
-                                                     serial, boxed, timed)
+                                                     serial, mode)
         except BaseException as exc:  # debug=True: ship the error itself
             err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
             err.piper, err.index = name, start + int(progress[_pool.OFFSET])
@@ -84,11 +84,7 @@ class WorkerService(rpyc.Service):
             return pickle.dumps(("done", serial, results, created, busy),
                                 protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
-            results = _pool._picklable(results, getattr(func, "name", None))
-            created = [i for i, r in enumerate(results) if isinstance(r, _Placeholder)
-                       and (r.index is None or i in created)]
-            for i in created:
-                results[i].piper, results[i].index = name, start + i
+            results, created = _pool.picklable(results, created, func, name, start, mode)
             return pickle.dumps(("done", serial, results, created, busy))
 
     def _unloaded(self, serial, tid, start, items) -> tuple:

@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 
 __all__ = [
     "PapyError", "WorkerError", "PiperError", "DaggerError", "PlumberError",
-    "IMapError", "ScriptError", "is_placeholder",
+    "IMapError", "ScriptError", "WorkerTraceback", "is_placeholder",
 ]
 
 
@@ -29,6 +29,10 @@ class _Placeholder(PapyError):
     """Common behaviour of :class:`WorkerError` and :class:`PiperError`."""
 
     _FIELDS = ("exc_type", "message", "traceback", "function", "piper", "index")
+    # Optional extras: pickled only when set, and not part of equality.
+    # ``exception`` is the original exception object (when it pickles), kept
+    # so that a standalone IMap can raise it like ``Pool.imap`` does.
+    _EXTRAS = ("exception",)
 
     def __init__(self, message: str = "", *, exc_type: str | None = None,
                  traceback: str = "", function: str | None = None,
@@ -40,6 +44,7 @@ class _Placeholder(PapyError):
         self.function = function
         self.piper = piper
         self.index = index
+        self.exception: BaseException | None = None
 
     @classmethod
     def from_exception(cls, exc: BaseException, function: str | None = None,
@@ -50,7 +55,8 @@ class _Placeholder(PapyError):
                    function=function, **fields)
 
     def __reduce__(self):
-        return (_rebuild, (type(self), tuple(getattr(self, f) for f in self._FIELDS)))
+        extras = {f: getattr(self, f) for f in self._EXTRAS if getattr(self, f, None) is not None}
+        return (_rebuild, (type(self), tuple(getattr(self, f) for f in self._FIELDS), extras))
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and all(
@@ -74,12 +80,30 @@ class _Placeholder(PapyError):
                 f"function={self.function!r}, piper={self.piper!r}, index={self.index!r})")
 
 
-def _rebuild(cls, values):
+def _rebuild(cls, values, extras=None):
     obj = cls.__new__(cls)
     PapyError.__init__(obj, values[1])
     for name, value in zip(cls._FIELDS, values):
         setattr(obj, name, value)
+    for name in cls._EXTRAS:
+        setattr(obj, name, (extras or {}).get(name))
     return obj
+
+
+class WorkerTraceback(PapyError):
+    """The formatted traceback of an exception raised in a worker.
+
+    Raised exceptions of a standalone IMap are chained to it (``raise exc
+    from WorkerTraceback(text)``), as ``multiprocessing.Pool`` does, so the
+    worker's frames show up under the re-raised exception.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"\n\"\"\"\n{self.text.rstrip()}\n\"\"\""
 
 
 class WorkerError(_Placeholder):
@@ -104,6 +128,18 @@ class IMapError(PapyError):
 
 class ScriptError(PapyError):
     """A pipeline script could not be written or read (names file and line)."""
+
+
+def raise_worker_error(err: _Placeholder) -> None:
+    """Raise what a placeholder stands for, as ``Pool.imap`` raises a worker's error.
+
+    The original exception when the worker could send it (chained to the
+    worker's traceback), else the placeholder itself.
+    """
+    exc = err.exception
+    if exc is None:
+        raise err
+    raise exc from WorkerTraceback(err.traceback)
 
 
 def is_placeholder(obj: object) -> TypeGuard[_Placeholder]:

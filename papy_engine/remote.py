@@ -34,6 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
+from . import _pool
 from ._remote_wire import Credentials, HandshakeError, client_handshake, tune_socket
 from .errors import IMapError
 
@@ -233,11 +234,11 @@ class RemoteSlot:
     def wait_objects(self) -> list:
         return []
 
-    def send_task(self, tid: int, name: str, payload: bytes, boxed=False, timed=False) -> None:
-        self._timed[tid] = timed
+    def send_task(self, tid: int, name: str, payload: bytes, mode=_pool.PLAIN) -> None:
+        self._timed[tid] = mode[1]
         self.tasks.add(tid)
         try:
-            self._load(tid, name, payload, boxed, timed).add_callback(
+            self._load(tid, name, payload, tuple(mode)).add_callback(
                 lambda res: self._on_loaded(name, res))
         except Exception:
             # the connection broke: the serving thread reports the death, and

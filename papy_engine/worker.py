@@ -93,6 +93,8 @@ class Worker:
     def __call__(self, inbox: tuple) -> Any:
         for item in inbox:
             if isinstance(item, _Placeholder):
+                if item.index is None:  # made for this inbox (a missing input)
+                    self.errors_created += 1
                 return item
         funcs, args, kwargs = self.functions, self.args, self.kwargs
         i = 0
@@ -123,6 +125,7 @@ class Worker:
             if progress is None:
                 for x in items:
                     if x.__class__ in PT:
+                        self._passed(x)
                         append(x)
                         continue
                     try:
@@ -133,6 +136,7 @@ class Worker:
                 for off, x in enumerate(items):
                     progress[1] = off
                     if x.__class__ in PT:
+                        self._passed(x)
                         append(x)
                         continue
                     try:
@@ -148,6 +152,10 @@ class Worker:
                 progress[1] = off
                 append(self((x,) if boxed else x))
         return out
+
+    def _passed(self, placeholder: _Placeholder) -> None:
+        if placeholder.index is None:  # made for this inbox: count it as ours
+            self.errors_created += 1
 
     def _wrap(self, exc: Exception, i: int) -> WorkerError:
         self.errors_created += 1
