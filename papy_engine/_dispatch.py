@@ -15,7 +15,7 @@ import pickle
 from multiprocessing.connection import wait as mp_wait
 
 from ._imap_state import IMapState
-from .errors import IMapError, WorkerError, is_placeholder
+from .errors import IMapError, WorkerError
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class Dispatcher(IMapState):
             with self._lock:
                 if self._stopping:
                     return
-                if all(t.finished() for t in self._tasks) and self._tasks:
+                if all(t.finished() for t in self._tasks) and self._tasks and not self._held:
                     # every result consumed: nothing more can come
                     return
             self._assign()
@@ -156,7 +156,10 @@ class Dispatcher(IMapState):
         if task.timeout is not None:
             return 1
         if task.cost is None:
-            return 4
+            # Nothing measured yet: one item per chunk, so that the first items
+            # of a task spread over idle workers (a few slow items run in
+            # parallel); the first reply sizes the chunks that follow.
+            return 1
         n = max(1, self._nslots)
         cap = max(1, min(MAX_CHUNK_ITEMS, self._stride() // n))
         size = max(1, min(cap, int(TARGET_CHUNK_S / max(task.cost, 1e-9))))
@@ -172,8 +175,7 @@ class Dispatcher(IMapState):
     def _send(self, slot, task, start, chunk) -> None:
         serial = next(self._serial)
         if task.id not in slot.tasks:
-            slot.send_task(task.id, task.name, task.payload, task.boxed,
-                           task.timeout is not None)
+            slot.send_task(task.id, task.name, task.payload, task.mode)
         self._chunks[serial] = (slot, task, start, chunk)
         slot.outstanding.append(serial)
         try:
@@ -245,8 +247,6 @@ class Dispatcher(IMapState):
                 task.on_chunk(n, [results[o] for o in created], timeouts, busy)
             except Exception:
                 log.exception("IMap %s: statistics callback failed", self.name)
-        if self.skip:
-            results = [r for r in results if not is_placeholder(r)]
         with self._lock:
             if task.ordered:
                 task.results[start] = (results, n)

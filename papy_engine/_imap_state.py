@@ -51,6 +51,7 @@ class IMapState:
     _reruns: dict[tuple[int, int], int]  # (task id, index) -> re-runs after a remote loss
     _stop_timeout: float
     _startup_deaths: int
+    _held: bool
     _started: bool
     _stopping: bool
     _stopped: bool

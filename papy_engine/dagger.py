@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import networkx as nx
 
 from .errors import DaggerError
 from .piper import Piper, branch_key
+from .worker import Worker
 
 __all__ = ["Dagger"]
 
@@ -97,14 +98,22 @@ class Dagger:
         if piper not in self._graph:
             raise DaggerError(f"piper {getattr(piper, 'name', piper)!r} is not in this pipeline")
 
-    def add_piper(self, piper: Piper) -> Piper:
+    def _check_editable(self) -> None:
+        """Hook: a Plumber refuses edits while a run is in progress."""
+
+    def add_piper(self, piper: Piper | Worker | Callable) -> Piper:
         """Add ``piper`` (a no-op when it is already here); returns it.
 
+        A Worker or a callable is made into a new serial :class:`Piper` first.
         A default-named piper whose name is taken gets a ``_2``, ``_3``...
         suffix; an explicit duplicate name raises DaggerError.
         """
+        self._check_editable()
+        if isinstance(piper, Worker) or (callable(piper) and not isinstance(piper, Piper)):
+            piper = Piper(piper)
         if not isinstance(piper, Piper):
-            raise DaggerError(f"expected a Piper (got {piper!r} that is a {type(piper).__name__})")
+            raise DaggerError(f"expected a Piper, a Worker or a callable (got {piper!r} that "
+                              f"is a {type(piper).__name__})")
         if piper in self._graph:
             return piper
         names = {p.name for p in self._graph}
@@ -121,13 +130,34 @@ class Dagger:
         return piper
 
     def add_pipers(self, pipers: Iterable[Piper]) -> None:
+        """Add each piper in turn (see :meth:`add_piper`)."""
         for p in pipers:
             self.add_piper(p)
 
-    def del_piper(self, piper: Piper) -> None:
-        """Remove ``piper`` and every pipe touching it."""
+    def del_piper(self, piper: Piper, forced: bool = False) -> None:
+        """Remove ``piper`` and the pipes into it.
+
+        A piper that still feeds downstream pipers is removed (with those
+        pipes) only with ``forced=True``; otherwise DaggerError names them.
+        """
+        self._check_editable()
         self._known(piper)
+        children = self.children_of(piper)
+        if children and not forced:
+            raise DaggerError(f"piper {piper.name!r} still feeds "
+                              f"{', '.join(repr(c.name) for c in children)}; delete those "
+                              "pipes first or use forced=True")
         self._graph.remove_node(piper)
+
+    def del_pipers(self, pipers: Iterable[Piper], forced: bool = False) -> None:
+        """Remove several pipers; downstream ones first, so that ``forced`` is
+        needed only for pipers that feed a piper staying in the graph."""
+        pipers = list(pipers)
+        for p in pipers:
+            self._known(p)
+        order = {p: i for i, p in enumerate(self.postorder())}
+        for p in sorted(pipers, key=order.__getitem__, reverse=True):
+            self.del_piper(p, forced)
 
     def _check_edge(self, up: Piper, down: Piper) -> None:
         if up is down:
@@ -149,6 +179,7 @@ class Dagger:
 
         Validated as a whole first: on error nothing changes.
         """
+        self._check_editable()
         pipe = list(pipe)
         if len(pipe) < 2:
             raise DaggerError(f"a pipe needs at least two pipers (got {len(pipe)})")
@@ -170,11 +201,18 @@ class Dagger:
             self._graph.add_edge(up, down)
 
     def add_pipes(self, pipes: Iterable[Sequence[Piper]]) -> None:
+        """Add each pipe in turn (see :meth:`add_pipe`)."""
         for pipe in pipes:
             self.add_pipe(pipe)
 
+    def del_pipes(self, pipes: Iterable[Sequence[Piper]]) -> None:
+        """Remove each pipe in turn (see :meth:`del_pipe`)."""
+        for pipe in pipes:
+            self.del_pipe(pipe)
+
     def del_pipe(self, pipe: Sequence[Piper]) -> None:
         """Remove the edges of the chain ``p1 -> p2 -> ...`` (pipers stay)."""
+        self._check_editable()
         pipe = list(pipe)
         for up, down in zip(pipe, pipe[1:]):
             if not self._graph.has_edge(up, down):

@@ -40,7 +40,7 @@ import dill
 from . import _pool
 from ._dispatch import Dispatcher
 from ._recovery import Recovery
-from .errors import IMapError
+from .errors import IMapError, PiperError, WorkerError, raise_worker_error
 
 __all__ = ["IMap"]
 
@@ -50,13 +50,31 @@ _names = itertools.count()
 TARGET_INFLIGHT_S = 0.5  # default: work held in flight per worker
 MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
 DEFAULT_STRIDE = 16384
+_PLACEHOLDERS = frozenset({WorkerError, PiperError})
+
+
+class _Results:
+    """Iterator over one task's results; a raised worker error does not end it."""
+
+    __slots__ = ("_imap", "_task")
+
+    def __init__(self, imap: "IMap", task: int) -> None:
+        self._imap, self._task = imap, task
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._imap.next(task=self._task)
 
 
 class _Task:
-    def __init__(self, tid, func, batches, timeout, name, on_chunk, ordered=True, boxed=False):
+    def __init__(self, tid, func, batches, timeout, name, on_chunk, ordered=True,
+                 mode=_pool.PLAIN, standalone=False):
         self.id, self.func, self.batches = tid, func, batches
-        self.boxed = boxed
+        self.mode = _pool.Mode(mode[0], timeout is not None, mode[2], mode[3])
         self.ordered = ordered
+        self.standalone = standalone  # added by add_task: errors raise when taken
         self.timeout, self.name, self.on_chunk = timeout, name, on_chunk
         self.payload: bytes | None = None
         self.held = 0            # items pulled and not yet consumed
@@ -74,6 +92,7 @@ class _Task:
         self._bytes = {"in": 0.0, "out": 0.0}  # an EMA of each
         self.feeder: threading.Thread | None = None
         self.items: deque = deque()  # for next(): results already taken as a batch
+        self.skip = 0                # results to drop: their next(timeout) timed out
 
     def note_bytes(self, side: str, size: float) -> None:
         old = self._bytes[side]
@@ -156,11 +175,16 @@ class IMap(Dispatcher, Recovery):
         self._running = threading.Event()
         self._running.set()
         self._started = self._stopping = self._stopped = False
+        self._interrupted = False        # stop() came before every result was taken
+        self._held = False               # a driver (Plumber) shuts the pool down itself
         self._failure: BaseException | None = None
         self._nslots = 0
         self._numbers = itertools.count()
         self._stop_timeout = 10.0
         self._startup_deaths = 0
+        self._funcs: dict = {}           # thread slots: task id -> function, name, mode
+        self._fnames: dict = {}
+        self._modes: dict = {}
         if func is not None:
             self.add_task(func, iterable if iterable is not None else ())
 
@@ -172,21 +196,24 @@ class IMap(Dispatcher, Recovery):
             raise IMapError(f"task function must be callable (got {func!r})")
         call = _pool.TaskCall(func, args, kwargs)
         it = iter(iterable)
-        tid = self._add(call, None, timeout, call.name)
+        tid = self._add(call, None, timeout, call.name, standalone=True)
         task = self._tasks[tid]
         task.batches = iter(lambda: list(itertools.islice(it, self._room(task))), [])
         return tid
 
     def _add_batch_task(self, func, batches: Iterator[list], timeout=None, name=None,
-                        on_chunk=None, ordered=None, boxed=False) -> int:
-        """Engine API: ``batches`` yields lists of inboxes (of items if ``boxed``)."""
+                        on_chunk=None, ordered=None, mode=_pool.PLAIN) -> int:
+        """Engine API: ``batches`` yields lists of inboxes (of items if ``mode`` is boxed)."""
         return self._add(func, batches, timeout, name or getattr(func, "name", "task"),
-                         on_chunk, ordered, boxed)
+                         on_chunk, ordered, mode)
 
     def _add(self, func, batches, timeout, name, on_chunk=None, ordered=None,
-             boxed=False) -> int:
+             mode=_pool.PLAIN, standalone=False) -> int:
+        if self._started and self._stopped:
+            self._reset()   # the previous run is over: serve a new one
         if self._started:
-            raise IMapError(f"IMap {self.name!r}: tasks must be added before start()")
+            raise IMapError(f"IMap {self.name!r}: tasks must be added before start() "
+                            "(or after the previous tasks finished)")
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
             raise IMapError(f"timeout must be a number > 0 or None (got {timeout!r})")
         try:
@@ -195,7 +222,8 @@ class IMap(Dispatcher, Recovery):
             raise IMapError(f"IMap {self.name!r}: task {name!r} cannot be sent to worker "
                             f"processes: {exc}") from exc
         ordered = self.ordered if ordered is None else (ordered and self.ordered)
-        task = _Task(len(self._tasks), func, batches, timeout, name, on_chunk, ordered, boxed)
+        task = _Task(len(self._tasks), func, batches, timeout, name, on_chunk, ordered, mode,
+                     standalone)
         task.payload = payload
         self._tasks.append(task)
         return task.id
@@ -235,6 +263,32 @@ class IMap(Dispatcher, Recovery):
         return max(1, min(self._pull_size(), self._limit(task) - task.held))
 
     # -- lifecycle ------------------------------------------------------------
+    def _reset(self) -> None:
+        """Forget a finished or stopped run's tasks so the IMap can serve a new one."""
+        with self._lock:
+            self._tasks = []
+            self._ready.clear()
+            self._chunks.clear()
+            self._inbox.clear()
+            self._reruns = {}
+            self._slots = []
+            self._remote = None
+            self._dispatcher = None
+            self._started = self._stopping = self._stopped = False
+            self._interrupted = self._held = False
+            self._failure = None
+            self._nslots = 0
+            self._startup_deaths = 0
+        self._running.set()
+
+    def _hold(self) -> None:
+        """Engine API: keep the pool up when every task is done, until stop().
+
+        A Plumber holds the IMaps of a run: an item an upstream task dumped
+        (``dump_item``) must outlive that task until a downstream one loaded it.
+        """
+        self._held = True
+
     def start(self) -> None:
         """Start the pool, the dispatcher and one feeder per task."""
         self._start_pool()
@@ -286,7 +340,7 @@ class IMap(Dispatcher, Recovery):
         else:
             self._funcs = {t.id: t.func for t in self._tasks}
             self._fnames = {t.id: t.name for t in self._tasks}
-            self._modes = {t.id: (t.boxed, t.timeout is not None) for t in self._tasks}
+            self._modes = {t.id: t.mode for t in self._tasks}
             for _ in range(n):
                 self._slots.append(self._thread_slot())
         if self.worker_remote:  # after forking local workers: connections start threads
@@ -340,6 +394,8 @@ class IMap(Dispatcher, Recovery):
         with self._lock:
             if self._stopped:
                 return
+            if not all(t.finished() for t in self._tasks):
+                self._interrupted = True   # next() must not look exhausted
             self._stop_timeout = timeout
             self._stopping = True
             self._changed.notify_all()
@@ -373,7 +429,13 @@ class IMap(Dispatcher, Recovery):
 
     # -- results --------------------------------------------------------------
     def _get_batch(self, tid: int, timeout: float | None = None) -> list:
-        """Next batch of task ``tid``'s results; StopIteration at the end."""
+        """Next batch of task ``tid``'s results; StopIteration at the end.
+
+        Raises:
+            IMapError: the IMap was stopped before this task's results were all
+                taken (a stopped map never looks exhausted), or it failed.
+            TimeoutError: no result within ``timeout`` seconds.
+        """
         task = self._tasks[tid]
         if not self._started:
             self.start()
@@ -393,18 +455,7 @@ class IMap(Dispatcher, Recovery):
                     self._changed.notify_all()
                     break
                 if task.finished() or self._stopped or self._stopping:
-                    if all(t.finished() for t in self._tasks) and self._dispatcher:
-                        # the pool shuts itself down; return once it is down
-                        self._wake()
-                        while not self._stopped:
-                            self._changed.wait(1.0)
-                            self._wake()
-                    if task.error is not None and not isinstance(task.error, StopIteration):
-                        err, task.error = task.error, None
-                        raise err
-                    if self._failure is not None:
-                        raise self._failure
-                    raise StopIteration
+                    self._end_of(task)
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     raise TimeoutError(f"IMap {self.name!r}: no result of task {tid} "
@@ -414,7 +465,26 @@ class IMap(Dispatcher, Recovery):
             self._wake()  # let the dispatcher notice and shut the pool down
         return results
 
+    def _end_of(self, task: _Task) -> None:
+        """Raise what ends ``task``'s results (called under the lock, nothing left)."""
+        if all(t.finished() for t in self._tasks) and self._dispatcher and not self._held:
+            # the pool shuts itself down; return once it is down
+            self._wake()
+            while not self._stopped:
+                self._changed.wait(1.0)
+                self._wake()
+        if task.error is not None and not isinstance(task.error, StopIteration):
+            err, task.error = task.error, None
+            raise err
+        if self._failure is not None:
+            raise self._failure
+        if task.finished():
+            raise StopIteration
+        raise IMapError(f"IMap {self.name!r} was stopped before task {task.id} "
+                        f"({task.name}) gave all its results")
+
     def _task_batches(self, tid: int) -> Iterator[list]:
+        """Engine API: task ``tid``'s results in batches (placeholders included)."""
         while True:
             try:
                 batch = self._get_batch(tid)
@@ -424,28 +494,55 @@ class IMap(Dispatcher, Recovery):
                 yield batch
 
     def get_task(self, task: int = 0) -> Iterator[Any]:
-        """Iterator over the results of ``task``."""
+        """Iterator over the results of ``task``.
+
+        For a task added with :meth:`add_task`, a result that is a
+        :class:`WorkerError` raises the worker's exception (as
+        ``Pool.imap`` does); the iterator goes on after it.
+        """
         self._check_task(task)
-        return (x for batch in self._task_batches(task) for x in batch)
+        return _Results(self, task)
 
     def next(self, timeout: float | None = None, task: int = 0) -> Any:
-        """The next result of ``task``; TimeoutError if none comes in ``timeout`` s."""
+        """The next result of ``task``.
+
+        Raises:
+            TimeoutError: none came within ``timeout`` seconds (with
+                ``skip=True`` that result is then skipped for good).
+            StopIteration: the task has no more results.
+            IMapError: the IMap was stopped before the task finished.
+            The worker's exception, for a task added with :meth:`add_task`.
+        """
         self._check_task(task)
         t = self._tasks[task]
-        while not t.items:
-            t.items.extend(self._get_batch(task, timeout))
-        return t.items.popleft()
-
-    def _check_task(self, task: int) -> None:
-        if not isinstance(task, int) or not 0 <= task < len(self._tasks):
-            raise IMapError(f"IMap {self.name!r} has no task {task!r} "
-                            f"(tasks: 0..{len(self._tasks) - 1})")
+        while True:
+            while not t.items:
+                try:
+                    t.items.extend(self._get_batch(task, timeout))
+                except TimeoutError:
+                    if self.skip:
+                        t.skip += 1
+                    raise
+            while t.skip and t.items:
+                t.items.popleft()
+                t.skip -= 1
+            if t.items:
+                break
+        x = t.items.popleft()
+        if t.standalone and x.__class__ in _PLACEHOLDERS:
+            raise_worker_error(x)
+        return x
 
     def __iter__(self):
         return self.get_task(0)
 
     def __next__(self):
         return self.next()
+
+    def _check_task(self, task: int) -> None:
+        if not isinstance(task, int) or not 0 <= task < len(self._tasks):
+            raise IMapError(f"IMap {self.name!r} has no task {task!r} "
+                            f"(tasks: 0..{len(self._tasks) - 1})")
 
     def __repr__(self) -> str:
         return (f"IMap({self.name!r}, worker_type={self.worker_type!r}, "

@@ -32,6 +32,12 @@ def branch_key(branch: Any) -> tuple:
     return (1, 1, 0, str(branch))
 
 
+def _callables(value: Any) -> bool:
+    """True for a non-empty list or tuple of callables."""
+    return (isinstance(value, (list, tuple)) and bool(value)
+            and all(callable(f) for f in value))
+
+
 def _positive_int(name: str, piper: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise PiperError(f"piper {piper!r}: {name!r} must be an int >= 1 "
@@ -70,6 +76,10 @@ class Piper:
                  debug: bool = False, name: str | None = None, track: bool = False,
                  repeat: bool = False) -> None:
         if not isinstance(worker, Worker):
+            if not callable(worker) and not _callables(worker):
+                raise PiperError(f"a Piper needs a Worker, a callable or a sequence of "
+                                 f"callables (got {worker!r} that is a "
+                                 f"{type(worker).__name__})")
             worker = Worker(worker)
         self.worker = worker
         self.name = name if name is not None else worker.name

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import _flow
-from ._pool import run_chunk
+from ._pool import Mode, run_chunk
 from .dagger import Dagger
-from .errors import PiperError, PlumberError, is_placeholder
+from .errors import PlumberError, is_placeholder
 from .piper import Piper
 
 __all__ = ["Plumber"]
@@ -59,13 +59,14 @@ class Plumber(Dagger):
 
     def __init__(self, pipers: Iterable[Piper] = (), pipes: Iterable = (),
                  stride: int | None = None) -> None:
+        self._prepared = False     # start() wired a run (set before the Dagger adds pipers)
+        self._state = "idle"
         super().__init__(pipers, pipes)
         self.stride = stride
         self.inputs_source: list[str] | None = None
         self.layout: dict = {}
         self._lock = threading.RLock()
         self._state_cond = threading.Condition(self._lock)
-        self._state = "idle"
         self._announced = "idle"   # the state once logged and told to listeners
         self._listeners: list[Callable[[dict], Any]] = []
         self._stats: dict[str, _Stats] = {}
@@ -81,7 +82,6 @@ class Plumber(Dagger):
         self._started_at: float | None = None
         self._t0: float | None = None
         self._t1: float | None = None
-        self._prepared = False
 
     # -- observation -----------------------------------------------------------
     @property
@@ -144,16 +144,25 @@ class Plumber(Dagger):
         return self._results
 
     # -- building the run -----------------------------------------------------
+    def _check_editable(self) -> None:
+        if self._prepared and self._state not in TERMINAL:
+            raise PlumberError(f"the pipeline is {self._state if self._state != 'idle' else 'started'}"
+                               "; edit it once it finished or was stopped")
+
     def start(self, datas: Iterable[Iterable]) -> None:
         """Connect ``datas`` (one iterable per input piper) and start the pools.
 
+        A pipeline that finished or was stopped can be started again (and
+        edited before that); its statistics and results start afresh.
+
         Raises:
-            PlumberError: wrong number of inputs, or the pipeline already ran.
+            PlumberError: wrong number of inputs, the pipeline is running, or
+                one of its IMaps serves another pipeline that is running.
             DaggerError: the graph is empty, cyclic or unbalanced.
         """
-        if self._prepared:
+        if self._prepared and self._state not in TERMINAL:
             raise PlumberError(f"this pipeline was already started (state {self._state!r}); "
-                               "build a new one to run again")
+                               "start it again once it finished or was stopped")
         self.validate()
         inputs = self.get_inputs()
         datas = list(datas)
@@ -161,39 +170,54 @@ class Plumber(Dagger):
             raise PlumberError(
                 f"start() needs one iterable per input piper: expected {len(inputs)} "
                 f"({', '.join(p.name for p in inputs)}), got {len(datas)}")
+        order = self.postorder()
         imaps = []
-        for p in self.postorder():
+        for p in order:
             if p.parallel and p.parallel not in imaps:
-                if p.parallel._started:
-                    raise PlumberError(f"IMap {p.parallel.name!r} of piper {p.name!r} was "
-                                       "already used; give the pipeline a new IMap")
+                if p.parallel._started and not p.parallel._stopped:
+                    raise PlumberError(f"IMap {p.parallel.name!r} of piper {p.name!r} is "
+                                       "serving a pipeline that has not finished")
                 imaps.append(p.parallel)
-        self._imaps = imaps
-        size = self.stride or min((m._stride() for m in imaps), default=SERIAL_BATCH)
-        self._cap = size
-        self._last_pull = FIRST_PULL // 2
-        self._stats = {p.name: _Stats() for p in self.postorder()}
-        self._stats_pipers = [(self._stats[p.name], p) for p in self.postorder()]
-        self._results = {p.name: [] for p in self.postorder() if p.track}
+        self._new_run(order, imaps)
         streams: dict[Piper, Any] = {}
         fanout: dict[Piper, Any] = {}
-        for p in self.postorder():
+        for p in order:
             if p in inputs:
                 ups = [self._gate.batches(p.name, datas[inputs.index(p)], self._pull_size)]
                 names = ["input"]
             else:
                 ups, names = [], []
                 for u in self.parents_of(p):
-                    ups.append(self._upstream(u, streams, fanout, size))
+                    ups.append(self._upstream(u, streams, fanout, self._cap))
                     names.append(u.name)
-            boxes = _flow.inboxes(ups, p.consume, size, names, p.name)
-            streams[p] = self._evaluate(p, boxes, _flow.boxed(ups, p.consume))
+            boxes = _flow.inboxes(ups, p.consume, self._cap, names, p.name)
+            mode = Mode(_flow.boxed(ups, p.consume), p.timeout is not None, p.produce, p.repeat)
+            streams[p] = self._evaluate(p, boxes, mode)
         self._outputs = [(p, streams[p]) for p in self.get_outputs()]
         for m in imaps:
-            m._start_pool()   # fork (when safe) before any thread of ours exists
+            m._hold()          # pools stay up until the whole run is over
+            m._start_pool()    # fork (when safe) before any thread of ours exists
         for m in imaps:
             m._start_threads()
         self._prepared = True
+
+    def _new_run(self, order: list[Piper], imaps: list) -> None:
+        """Fresh per-run state: statistics, results, the input gate."""
+        self._imaps = imaps
+        self._cap = self.stride or min((m._stride() for m in imaps), default=SERIAL_BATCH)
+        self._last_pull = FIRST_PULL // 2
+        self._stats = {p.name: _Stats() for p in order}
+        self._stats_pipers = [(self._stats[p.name], p) for p in order]
+        self._results = {p.name: [] for p in order if p.track}
+        self._gate = _flow.Gate()
+        self._threads = []
+        self._serial_busy = 0
+        self._failure = None
+        self._debug_errors = set()
+        self._stop_requested = False
+        self._started_at = self._t0 = self._t1 = None
+        with self._lock:
+            self._state = self._announced = "idle"
 
     def _pull_size(self) -> int:
         """Input items to pull next: ``stride``, or adaptive to the slowest piper.
@@ -232,24 +256,23 @@ class Plumber(Dagger):
         b[1] += 1
         return b[0].consumer(b[1] - 1)
 
-    def _evaluate(self, p: Piper, boxes, boxed: bool):
+    def _evaluate(self, p: Piper, boxes, mode: Mode):
         if p.parallel:
             imap = p.parallel
             tid = imap._add_batch_task(p.worker, boxes, timeout=p.timeout, name=p.name,
                                        on_chunk=lambda n, created, timeouts, busy, p=p:
                                        self._account(p, n, created, timeouts, busy),
-                                       ordered=p.ordered, boxed=boxed)
+                                       ordered=p.ordered, mode=mode)
             return self._emit_results(p, imap._task_batches(tid))
-        return self._emit_results(p, self._serial(p, boxes, boxed))
+        return self._emit_results(p, self._serial(p, boxes, mode))
 
-    def _serial(self, p: Piper, boxes, boxed: bool):
+    def _serial(self, p: Piper, boxes, mode: Mode):
         start = 0
         for batch in boxes:
             with self._lock:
                 self._serial_busy += 1
             try:
-                results, created, busy = run_chunk(p.worker, batch, start, p.name,
-                                                   boxed=boxed)
+                results, created, busy = run_chunk(p.worker, batch, start, p.name, mode=mode)
             except Exception as exc:  # only a debug=True worker raises
                 self._debug_errors.add(id(exc))
                 raise
@@ -258,7 +281,7 @@ class Plumber(Dagger):
                     self._serial_busy -= 1
             for off in created:
                 log.error("piper %s: item %s became a placeholder: %s", p.name,
-                          start + off, results[off])
+                          results[off].index, results[off])
             self._account(p, len(batch), [results[o] for o in created], 0, busy)
             start += len(batch)
             yield results
@@ -280,11 +303,8 @@ class Plumber(Dagger):
     def _emit_results(self, p: Piper, batches):
         s = self._stats[p.name]
         track = self._results.get(p.name)
-        n = p.produce
         try:
             for results in batches:
-                if n > 1:
-                    results = self._produce(p, results)
                 if track is not None:
                     track.extend(results)
                 with self._lock:
@@ -301,35 +321,6 @@ class Plumber(Dagger):
             if s.t0 is None:
                 s.t0 = time.monotonic()
             s.state, s.t1 = "finished", time.monotonic()
-
-    def _produce(self, p: Piper, results: list) -> list:
-        n, out = p.produce, []
-        if p.repeat:
-            for r in results:
-                out.extend([r] * n)
-            return out
-        bad = []
-        for r in results:
-            if is_placeholder(r):
-                out.extend([r] * n)
-                continue
-            try:
-                parts = list(r)
-            except TypeError:
-                parts = None
-            if parts is None or len(parts) != n:
-                got = f"a {type(r).__name__}" if parts is None else f"{len(parts)} sub-items"
-                err = PiperError(f"produce={n} needs a sequence of {n} sub-items, got {got}",
-                                 exc_type="ProduceError", piper=p.name)
-                bad.append(err)
-                out.extend([err] * n)
-            else:
-                out.extend(parts)
-        if bad:
-            for e in bad:
-                log.error("piper %s: %s", p.name, e.message)
-            self._account(p, 0, bad, 0, 0.0)
-        return out
 
     # -- run control ------------------------------------------------------------
     def run(self) -> None:
@@ -446,6 +437,10 @@ class Plumber(Dagger):
             The error of a ``debug=True`` piper (a WorkerError carrying the
             remote traceback, or the original exception of a serial piper).
         """
+        if self._state == "idle":
+            raise PlumberError("wait() needs a pipeline that runs: call start(datas) and "
+                               "run() first" if not self._prepared else
+                               "wait() needs a pipeline that runs: call run() first")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state_cond:
             while self._announced not in TERMINAL:

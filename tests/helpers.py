@@ -10,3 +10,19 @@ def wait_until(predicate, timeout=10.0, interval=0.01):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def collect(imap, task=0):
+    """All results of a standalone IMap task, a raised error kept in its place.
+
+    Standalone iteration raises a worker's error (as ``Pool.imap`` does);
+    tests that look at the placeholders themselves gather them with this.
+    """
+    out = []
+    while True:
+        try:
+            out.append(imap.next(task=task))
+        except StopIteration:
+            return out
+        except Exception as exc:  # the item's error, raised in its place
+            out.append(exc)

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from papy_engine import IMap, IMapError, WorkerError
+from papy_engine.errors import WorkerTraceback
 
 pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
 
@@ -71,11 +72,27 @@ def test_unordered_returns_everything():
     assert sorted(out) == list(range(200))
 
 
-def test_exceptions_become_placeholders_and_skip_drops_them():
-    out = list(IMap(fails_on_3, range(6), worker_num=2))
-    assert isinstance(out[3], WorkerError) and out[3].exc_type == "KeyError"
-    assert out[3].index == 3
-    assert list(IMap(fails_on_3, range(6), worker_num=2, skip=True)) == [0, 1, 2, 4, 5]
+def test_standalone_iteration_raises_the_workers_exception_and_goes_on():
+    with IMap(fails_on_3, range(6), worker_num=2) as m:
+        it = iter(m)
+        assert [next(it) for _ in range(3)] == [0, 1, 2]
+        with pytest.raises(KeyError) as info:
+            next(it)
+        # the worker's traceback is chained, as Pool.imap does
+        cause = info.value.__cause__
+        assert isinstance(cause, WorkerTraceback) and "fails_on_3" in str(cause)
+        assert list(it) == [4, 5]
+
+
+def test_skip_never_drops_a_placeholder_silently():
+    with IMap(fails_on_3, range(6), worker_num=2, skip=True) as m:
+        out = []
+        for _ in range(6):
+            try:
+                out.append(m.next(timeout=30))
+            except KeyError:
+                out.append("raised")
+        assert out == [0, 1, 2, "raised", 4, 5]
 
 
 def test_next_with_timeout():
@@ -144,13 +161,24 @@ def test_pause_stops_pulling_and_resume_continues():
     assert sum(1 for _ in it) == 10_000 - 10
 
 
-def test_stop_is_safe_to_repeat_and_ends_iteration():
+def test_stop_is_safe_to_repeat_and_a_stopped_map_never_looks_exhausted():
     im = IMap(sq, itertools.count(), worker_num=2)
     it = iter(im)
     assert next(it) == 0
     im.stop()
     im.stop()
-    assert list(it) is not None  # ends, never hangs
+    with pytest.raises(IMapError, match="stopped"):
+        list(it)          # not [] : results were still to come
+    with pytest.raises(IMapError, match="stopped"):
+        im.next()
+
+
+def test_a_finished_map_stays_exhausted_after_stop():
+    im = IMap(sq, range(3), worker_num=1, worker_type="thread")
+    assert list(im) == [0, 1, 4]
+    im.stop()
+    with pytest.raises(StopIteration):
+        im.next()
 
 
 def test_bad_arguments_are_refused():

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from helpers import wait_until
+from helpers import collect, wait_until
 from papy_engine import IMap, Piper, Plumber, Worker, imports, is_placeholder
 from papy_engine import remote
 from papy_engine.errors import IMapError, PiperError, WorkerError
@@ -190,7 +190,7 @@ def test_function_of_a_module_missing_remotely_gives_clear_placeholders(servers,
     import only_here
     s = servers()
     with IMap(only_here.triple, range(5), worker_num=0, worker_remote=[(s.address, 1)]) as m:
-        out = list(m)
+        out = collect(m)
     assert all(isinstance(r, WorkerError) and r.exc_type == "RemoteLoadError" for r in out)
     assert "only_here" in out[0].message and [r.index for r in out] == list(range(5))
 
@@ -221,7 +221,7 @@ def test_piper_timeout_applies_remotely_and_abandons_the_item(servers):
     tid = m.add_task(stuck, range(4), timeout=1.0)
     m.start()
     first = s.children()
-    out = list(m.get_task(tid))
+    out = collect(m, tid)
     m.stop()
     assert [r for i, r in enumerate(out) if i != 1] == [0, 2, 3]
     assert isinstance(out[1], PiperError) and out[1].exc_type == "TimeoutError"
@@ -293,7 +293,7 @@ def test_item_that_kills_its_server_becomes_a_placeholder_after_retries(servers)
         return x
     with IMap(fatal, range(30), worker_num=0, worker_remote=[(s.address, 2)],
               retries=1) as m:
-        out = list(m)
+        out = collect(m)
     assert [r for i, r in enumerate(out) if i != 7] == [x for x in range(30) if x != 7]
     err = out[7]
     assert isinstance(err, WorkerError) and err.exc_type == "RemoteWorkerLost"
@@ -305,12 +305,10 @@ def test_every_server_gone_gives_placeholders_not_a_hang(servers):
     s = servers()
     m = IMap(_sleepy, range(200), worker_num=0,
              worker_remote=[(s.address, 2)], stride=10)
-    out = []
-    for x in m:
-        out.append(x)
-        if len(out) == 20:
-            s.proc.kill()
-            s.proc.wait(5)
+    out = [m.next() for _ in range(20)]
+    s.proc.kill()
+    s.proc.wait(5)
+    out += collect(m)
     m.stop()
     assert len(out) == 200 and out[:20] == [2 * x for x in range(20)]
     lost = [r for r in out if is_placeholder(r)]
