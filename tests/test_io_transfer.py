@@ -397,7 +397,8 @@ def test_serializer_functions_round_trip():
 
 @pytest.mark.parametrize("delimiter", [None, "END"])
 def test_streams_round_trip(delimiter):
-    items = ["one", "two\nlines", "three"]
+    # lines read from a file end with a newline: it must survive the round trip
+    items = ["one\n", "two\nlines", "three", "four\n\n", "five\n"]
     handle = _stdio.StringIO()
     for item in items:
         io.dump_stream((item,), handle, delimiter=delimiter)

@@ -105,8 +105,9 @@ def dump_stream(inbox: tuple, handle: IO, delimiter: str | bytes | None = None) 
 
     The item (str for a text handle, bytes for a binary one) is followed by a
     newline and the delimiter on a line of its own (an empty line by default),
-    so :func:`load_stream` with the same delimiter gives the items back.  Items
-    must not contain the delimiter line.  Only one process may write a handle:
+    so :func:`load_stream` with the same delimiter gives the items back
+    exactly, trailing newlines included.  Items must not contain the
+    delimiter line (with the default, no blank line and no empty item).  Only one process may write a handle:
     use it in a serial (non-parallel) piper.
     """
     item = _first(inbox, "dump_stream")
@@ -120,34 +121,53 @@ def dump_stream(inbox: tuple, handle: IO, delimiter: str | bytes | None = None) 
 
 
 def load_stream(handle: IO, delimiter: str | bytes | None = None) -> Iterator:
-    """Yield the items written by :func:`dump_stream` to ``handle``.
+    """Yield the items written by :func:`dump_stream` to ``handle``, exactly.
 
-    Items are the lines between delimiter lines (an empty line by default),
-    without the newline that ends each item; empty items are skipped.
+    ``dump_stream`` writes each item, a newline and the delimiter line, so an
+    item ends at a delimiter line; when several delimiter lines follow each
+    other, the last one ends the item and the others belong to it (an item
+    that itself ends with a newline, with the default empty delimiter, is
+    followed by two blank lines).  The newline ``dump_stream`` added is
+    removed, so ``load_stream`` gives back what ``dump_stream`` was given.
+    With the default delimiter (a blank line) an item must not be empty nor
+    contain a blank line; pick a delimiter such as ``"---"`` for any text.
     """
     def items():
-        item: list[Any] = []
+        lines: list[Any] = []
+        pending = 0             # delimiter lines seen since the last other line
         delim_line: Any = None  # str or bytes, like the handle's lines
+        empty: Any = ""
         for line in handle:
             if delim_line is None:
-                nl = b"\n" if isinstance(line, bytes) else "\n"
-                d: Any = delimiter if delimiter is not None else nl[:0]  # made like nl below
-                if isinstance(d, str) and isinstance(nl, bytes):
-                    d = d.encode()
-                elif isinstance(d, (bytes, bytearray)) and isinstance(nl, str):
-                    d = d.decode()
-                delim_line, empty = d + nl, nl[:0]
+                delim_line, empty = _delimiter_line(line, delimiter)
             if line == delim_line or line == delim_line[:-1]:
-                if item:
-                    text = empty.join(item)
-                    yield text[:-1] if text.endswith(delim_line[-1:]) else text
-                    item = []
-            else:
-                item.append(line)
-        if item:
-            text = empty.join(item)
-            yield text[:-1] if text.endswith(delim_line[-1:]) else text
+                pending += 1
+                continue
+            if pending:
+                yield _stream_item(lines + [delim_line] * (pending - 1), empty)
+                lines, pending = [], 0
+            lines.append(line)
+        if pending:
+            yield _stream_item(lines + [delim_line] * (pending - 1), empty)
+        elif lines:  # a last item without its delimiter (a cut-off file)
+            yield _stream_item(lines, empty)
     return items()
+
+
+def _delimiter_line(line: Any, delimiter: str | bytes | None) -> tuple[Any, Any]:
+    """The delimiter line, typed like ``line`` (str or bytes), and an empty one."""
+    nl: Any = b"\n" if isinstance(line, bytes) else "\n"
+    d: Any = delimiter if delimiter is not None else nl[:0]
+    if isinstance(d, str) and isinstance(nl, bytes):
+        d = d.encode()
+    elif isinstance(d, (bytes, bytearray)) and isinstance(nl, str):
+        d = d.decode()
+    return d + nl, nl[:0]
+
+
+def _stream_item(lines: list, empty: Any) -> Any:
+    text = empty.join(lines)
+    return text[:-1] if text[-1:] in ("\n", b"\n") else text
 
 
 def make_lines(handle: IO, follow: bool = False, wait: float = 0.1) -> Iterator:
