@@ -514,6 +514,9 @@ class IMap(Dispatcher, Recovery):
             The worker's exception, for a task added with :meth:`add_task`.
         """
         self._check_task(task)
+        if self._interrupted:
+            raise IMapError(f"IMap {self.name!r} was stopped before its results were all "
+                            "taken")
         t = self._tasks[task]
         while True:
             while not t.items:
