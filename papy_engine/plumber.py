@@ -25,6 +25,7 @@ from ._pool import Mode, run_chunk
 from .dagger import Dagger
 from .errors import PlumberError, is_placeholder
 from .piper import Piper
+from .workers import _leases
 
 __all__ = ["Plumber"]
 
@@ -331,6 +332,7 @@ class Plumber(Dagger):
             raise PlumberError(f"run() needs an idle pipeline (state is {self._state!r})")
         self._started_at = time.time()
         self._t0 = time.monotonic()
+        _leases.begin_run()
         self._gate.set(open=True)
         self._set_state("running")
         for p, stream in self._outputs:
@@ -375,6 +377,7 @@ class Plumber(Dagger):
             t.join()
         for m in self._imaps:
             m.stop()
+        _leases.end_run()  # items dumped here and never loaded (pool workers exited)
         with self._lock:
             self._t1 = time.monotonic()
         if self._failure is not None:

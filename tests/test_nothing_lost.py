@@ -312,3 +312,15 @@ def test_worker_error_in_a_pipeline_stays_a_placeholder():
     p.add_piper(Piper(boom, parallel=IMap(worker_num=1), track=True))
     run(p, range(2))
     assert all(isinstance(r, WorkerError) for r in p.results["boom"])
+
+
+@pytest.mark.parametrize("kind", [None, "thread", "process"])
+def test_items_nobody_loaded_are_freed_when_the_run_ends(kind, tmp_path):
+    par = IMap(worker_num=2, worker_type=kind) if kind else False
+    dump = Piper(Worker((_render, io.dump_item), kwargs=({}, {"dir": str(tmp_path)})),
+                 parallel=par, track=True)
+    p = Plumber()
+    p.add_piper(dump)
+    run(p, range(5))
+    assert [loc.size > 0 for loc in p.results[dump.name]] == [True] * 5
+    assert not list(tmp_path.iterdir())   # well before the 60 s producer timeout

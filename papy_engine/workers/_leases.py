@@ -9,7 +9,11 @@ process.  The lease is released -- the object destroyed -- by the first of:
 * the lease's deadline (``dump_item(timeout=...)``): one daemon "reaper"
   thread per process sleeps until the nearest deadline;
 * the producing process exiting normally (a ``multiprocessing.util.Finalize``
-  runs in pool workers as well as in the main process).
+  runs in pool workers as well as in the main process);
+* the end of the pipeline run during which it was made, for objects made in
+  the driving process itself (serial pipers, thread pools): a Plumber calls
+  :func:`begin_run` and :func:`end_run`, and the end of the last run in
+  progress releases them.  (Pool worker processes exit at the end of a run.)
 
 A process that is killed releases nothing; its objects keep its pid in their
 name (``papy_<pid>_<token>``) so :func:`stale_pid` lets ``io.cleanup`` find
@@ -33,7 +37,8 @@ import time
 from collections.abc import Callable
 from multiprocessing import util as _mp_util
 
-__all__ = ["PREFIX", "add", "new_name", "parse_name", "stale_pid"]
+__all__ = ["PREFIX", "add", "begin_run", "drop", "end_run", "new_name", "parse_name",
+           "stale_pid"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,8 @@ class _Reaper:
         self.cond = threading.Condition()
         self.heap: list[tuple[float, int]] = []
         self.live: dict[int, Callable[[], None]] = {}
+        self.in_run: set[int] = set()   # leases made while a run was in progress
+        self.runs = 0                   # pipeline runs in progress in this process
         self.ids = itertools.count()
         self.thread: threading.Thread | None = None
         # exitpriority: run before multiprocessing's own queue/pool finalizers.
@@ -88,6 +95,8 @@ class _Reaper:
         lid = next(self.ids)
         with self.cond:
             self.live[lid] = release
+            if self.runs:
+                self.in_run.add(lid)
             if timeout is not None:
                 heapq.heappush(self.heap, (time.monotonic() + timeout, lid))
                 if self.thread is None:
@@ -100,6 +109,17 @@ class _Reaper:
     def drop(self, lid: int) -> None:
         with self.cond:
             self.live.pop(lid, None)
+            self.in_run.discard(lid)
+
+    def end_run(self) -> list[Callable[[], None]]:
+        """One run ended; with none left, hand back the releases of run-made leases."""
+        with self.cond:
+            self.runs = max(0, self.runs - 1)
+            if self.runs:
+                return []
+            done = [self.live.pop(lid) for lid in self.in_run if lid in self.live]
+            self.in_run.clear()
+        return done
 
     def _run(self) -> None:
         while True:
@@ -158,6 +178,19 @@ def add(timeout: float | None, release: Callable[[], None]) -> int:
 def drop(lid: int) -> None:
     """Forget a lease whose object is already gone (served or removed)."""
     _get().drop(lid)
+
+
+def begin_run() -> None:
+    """A pipeline run starts in this process (see :func:`end_run`)."""
+    r = _get()
+    with r.cond:
+        r.runs += 1
+
+
+def end_run() -> None:
+    """A pipeline run ended: once no run is left, free what runs made here."""
+    for release in _get().end_run():
+        _safe(release)
 
 
 def _reset_after_fork() -> None:
