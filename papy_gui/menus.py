@@ -97,6 +97,14 @@ def build_menus(app: "App") -> None:
         root.bind_all(seq, lambda e, fn=fn: (fn(), "break")[1])
     for seq, fn in (("<Control-z>", _undo), ("<Control-y>", _redo), ("<Control-Z>", _redo)):
         root.bind_all(seq, lambda e, fn=fn: None if _in_text(app) else (fn(app), "break")[1])
+    # Tk's entries move to the line start on Ctrl+A; select all, as users expect
+    root.bind_class("TEntry", "<Control-a>", _select_all)
+
+
+def _select_all(event: tk.Event) -> str:
+    event.widget.select_range(0, "end")
+    event.widget.icursor("end")
+    return "break"
 
 
 def key_bindings(app: "App") -> dict[str, Callable[[], object]]:

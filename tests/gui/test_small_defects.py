@@ -128,3 +128,24 @@ def test_palette_search_says_when_nothing_matches(fresh):
     pv.search_var.set("")
     fresh.root.update()
     assert len(pv.visible_names()) > 10  # the palette is whole again
+
+
+def test_ctrl_a_in_an_entry_selects_all(fresh):
+    search = fresh.palette_view.search
+    fresh.palette_view.search_var.set("lines")
+    search.focus_force()
+    search.icursor(2)
+    search.event_generate("<Control-a>")
+    fresh.root.update()
+    assert search.selection_present() and search.index("sel.first") == 0 \
+        and search.index("sel.last") == len("lines")
+
+
+def test_highlighting_is_not_shifted_by_leading_empty_lines(fresh):
+    from papy_gui.views.highlight import highlight
+    code = fresh.script_view.code
+    code.set("\n\ndef f():\n    return 1\n")
+    highlight(code, "1.0", "end-1c")
+    ranges = [str(i) for i in code.tag_ranges("tok:Token.Keyword")]
+    assert ranges == ["3.0", "3.3", "4.4", "4.10"]  # "def" and "return", not "de" and "retur"
+    code.set("")
