@@ -20,7 +20,7 @@ import gc
 import logging
 import sys
 import tkinter as tk
-from tkinter import messagebox, ttk
+from tkinter import filedialog, messagebox, ttk
 
 from . import theme, window_state
 from .bridge import RunBridge
@@ -123,6 +123,7 @@ class App:
         self.props = PropsView(hpane, self.doc, self.palette, self.message)
         self.props.ask_discard = lambda text: bool(self.modal(
             messagebox.askyesno, "Unapplied source", text, parent=self.root))
+        self.props.ask_files = lambda **kw: self.modal(filedialog.askopenfilenames, **kw)
         hpane.add(self.palette_view, weight=0)
         hpane.add(box, weight=1)
         hpane.add(self.props, weight=0)
@@ -136,6 +137,7 @@ class App:
         self.script_view.on_pending = lambda on: self.bottom.tab(
             self.script_view, text="Script ●" if on else "Script")
         self.log_view = LogView(self.bottom, self.log_handler, select_node=self.nodes.select)
+        self.log_view.ask_file = lambda **kw: self.modal(filedialog.asksaveasfilename, **kw)
         self.stats_view = StatsView(self.bottom, self.run_state)
         for view, text in ((self.console, "Console"), (self.script_view, "Script"),
                            (self.log_view, "Log"), (self.stats_view, "Statistics")):

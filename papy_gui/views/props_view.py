@@ -15,6 +15,7 @@ import logging
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import filedialog, messagebox, ttk
+from typing import Any
 
 from ..model.document import Document
 from ..model.errors import EditError
@@ -63,9 +64,10 @@ class PropsView(ttk.Frame):
         self._loaded_source = ""  # what the code editor was given: more is unapplied
         self._staying = False     # re-selecting a node whose source was kept
         self._shown: tuple | None = None
-        # asks "discard the unapplied source?" (tests and the app replace it)
+        # the dialogs (the app routes them through App.modal; tests replace them)
         self.ask_discard: Callable[[str], bool] = lambda text: messagebox.askyesno(
             "Unapplied source", text, parent=self)
+        self.ask_files: Callable[..., Any] = filedialog.askopenfilenames
         self.title = ttk.Label(self, text="Properties", style="Heading.TLabel")
         self.title.pack(anchor="w")
         res = ttk.Frame(self)
@@ -110,7 +112,9 @@ class PropsView(ttk.Frame):
         False when the user keeps editing: the old node is selected again."""
         old = self._shown[0] if self._shown else None
         sel = self.doc.selection
-        if old is None or (len(sel) == 1 and sel[0] == old) or not self.source_pending():
+        if old not in self.doc.nodes:  # deleted (or undone): its text goes with it
+            return True
+        if (len(sel) == 1 and sel[0] == old) or not self.source_pending():
             return True
         if self.commit_pending():
             return True
@@ -293,7 +297,7 @@ class PropsView(ttk.Frame):
         put("input", self.doc.inputs.get(name, ""))
 
     def _cmd_choose_files(self) -> None:
-        paths = filedialog.askopenfilenames(parent=self, title="Input files")
+        paths = self.ask_files(parent=self, title="Input files")
         if paths and self._shown and self._shown[0]:
             self.node_form.commit("input", lambda: self.doc.set_input(self._shown[0], repr(list(paths))))
 

@@ -72,6 +72,16 @@ def test_leaving_with_a_broken_source_asks_and_can_stay(two):
     assert "discarded the unapplied source" in str(app.status.cget("text"))
 
 
+def test_deleting_a_node_with_unapplied_source_does_not_ask(two):
+    app = two
+    asked = []
+    app.props.ask_discard = lambda text: asked.append(text) or False
+    app.props.code.set("def times(inbox:\n")
+    app.canvas_ctl.delete_selection()
+    app.root.update()
+    assert not asked and "times" not in app.doc.nodes and app.doc.selection == []
+
+
 def test_the_wheel_scrolls_the_panel_and_each_node_starts_at_the_top(app):
     app.files.new()
     for i, name in enumerate(("first", "second")):
