@@ -240,6 +240,11 @@ class App:
         if not getattr(self, "quiet_dialogs", False):
             self.modal(messagebox.showerror, title, text, parent=self.root)
 
+    @property
+    def closed(self) -> bool:
+        """The window was closed (destroyed); nothing of it may be used."""
+        return self._closed
+
     def modal(self, dialog, *args, **kwargs):
         """Run a modal ``dialog(*args, **kwargs)`` and return its answer.
 

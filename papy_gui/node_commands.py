@@ -87,9 +87,10 @@ class NodeCommands:
                         "from another node's output ▸")
         tips.add_canvas(canvas, "port_out", lambda tags: "output port: drag to another "
                         "node's input ● to connect, or onto empty canvas to add one")
-        tips.add_canvas(canvas, "badge", self._badge_tip)
+        tips.add_canvas(canvas, "badge", self.badge_tip)
 
-    def _badge_tip(self, tags: tuple[str, ...]) -> str:
+    def badge_tip(self, tags: tuple[str, ...]) -> str:
+        """The tooltip of the error badge of the node named in ``tags``."""
         name = next((t[2:] for t in tags if t.startswith("n:")), "")
         errors = self.app.run_state.pipers.get(name, {}).get("errors", 0)
         return (f"{errors} item(s) of {name} became errors (placeholders); click for the "

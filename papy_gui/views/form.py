@@ -34,6 +34,11 @@ class Form(ttk.Frame):
         self._wrapped.append((label, span))
         return label
 
+    @property
+    def hints(self) -> list[ttk.Label]:
+        """The hint labels under fields (in the value column)."""
+        return [label for label, span in self._wrapped if not span]
+
     def _on_configure(self, event: tk.Event) -> None:
         self.rewrap(event.width)
 

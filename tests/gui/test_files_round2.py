@@ -94,7 +94,7 @@ def test_closing_while_a_message_box_is_open_exits_cleanly(tmp_path_factory):
             root.tk.eval(root.protocol("WM_DELETE_WINDOW"))  # the window manager's close
             steps.append("closed")
         elif steps == ["closed"]:
-            assert not app._closed  # it waits for the box
+            assert not app.closed  # it waits for the box
             root.tk.eval(".__tk__messagebox.ok invoke")
             steps.append("ok")
             return
@@ -102,6 +102,6 @@ def test_closing_while_a_message_box_is_open_exits_cleanly(tmp_path_factory):
     root.after(50, drive)
     app.show_error("Cannot open x.py", "not a pipeline")  # returns once OK is pressed
     assert steps == ["closed", "ok"]
-    if not app._closed:  # the close runs from the event loop once the box is gone
-        pump(root, lambda: app._closed, 10)
-    assert app._closed and app.callback_errors == []
+    if not app.closed:  # the close runs from the event loop once the box is gone
+        pump(root, lambda: app.closed, 10)
+    assert app.closed and app.callback_errors == []

@@ -56,7 +56,7 @@ def test_tooltips_on_toolbar_buttons_ports_and_badges(pipe):
     app.canvas.event_generate("<Motion>", x=2, y=2)
     app.root.update()
     assert tips.tip is None
-    assert "click for the first one's traceback" in app.nodes._badge_tip(("node", "n:b"))
+    assert "click for the first one's traceback" in app.nodes.badge_tip(("node", "n:b"))
 
 
 def test_help_menu_lists_every_shortcut_and_about(pipe):

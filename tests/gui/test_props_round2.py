@@ -107,7 +107,7 @@ def test_help_text_wraps_to_the_panel_width(app):
     app.doc.select(["reader"])
     app.root.update()
     form = app.props.node_form
-    notes = [label for label, span in form._wrapped if not span]
+    notes = form.hints
     assert notes
 
     def fits():

@@ -70,7 +70,8 @@ def test_quick_add_at_the_edge_lands_in_view_and_scrollbars_follow(fresh):
     assert first == 0.0 and last < 0.5  # the bar shows there is more to the right
     assert app.canvas_scroll.xbar.get() == pytest.approx((first, last), abs=1e-3)
     before = app.canvas_view.ox
-    app.canvas_scroll._scroll(0, "moveto", "1.0")  # drag the bar to the end
+    xbar = app.canvas_scroll.xbar
+    app.root.tk.eval(f"{xbar.cget('command')} moveto 1.0")  # as dragging the bar to the end
     app.root.update()
     fx, _, fx1, _ = c.bbox("n:far&&body")
     assert app.canvas_view.ox < before and fx1 <= w and fx >= 0
