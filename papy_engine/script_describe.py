@@ -3,21 +3,27 @@
 This is the half of the writer that looks at live objects:
 
 * a function from an importable module becomes an import (aliased when its
-  name is taken or shadows a builtin);
+  name is taken or shadows a builtin) -- importable from any directory: a
+  module that only this process finds through its ``sys.path`` (next to the
+  user's script, a test module) is *local* (:mod:`papy_engine.script_portable`)
+  and its functions and classes are written out as source instead;
 * any other function is written out as source (``inspect``), lambdas as a
   ``def``, closures over constants as a small factory that rebinds them, and
   decorated functions with their decorators (``@imports`` kept separately);
 * the globals such a function needs (modules, importable objects, literal
   constants, helper functions) are added to the preamble, unless the preamble
   of a loaded script already binds them;
-* Worker arguments become expression source text (``repr`` of literals, or the
-  name of an importable object).
+* Worker arguments become expression source text (``repr`` of literals, the
+  name of an importable object, or of a function written out as source).
+
+:func:`unbound_names` and :func:`preamble_for` apply the same global-name
+analysis to code typed in an editor: which names a script reads but does not
+bind, and the preamble that binds them as a live namespace (a console) does.
 """
 from __future__ import annotations
 
 import ast
 import builtins
-import dis
 import importlib
 import inspect
 import io
@@ -28,15 +34,16 @@ import tokenize
 from typing import Any
 
 from .errors import ScriptError
+from .script_names import ast_names, code_globals, from_imports, top_level_names
+from .script_names import unbound_names as unbound_names
+from .script_portable import check_portable, location, portable
 from .script import (DEFAULT_DOCSTRING, IMAP_DEFAULTS, NODE_DEFAULTS, SCRIPT_NAMES, FuncRef,
                      NodeDesc, PipelineDescription, ResourceDesc, identifier, pretty)
 from .worker import func_name
 
-__all__ = ["describe", "is_literal", "importable"]
+__all__ = ["describe", "is_literal", "importable", "unbound_names", "preamble_for"]
 
 log = logging.getLogger(__name__)
-
-_GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"}
 
 
 def is_literal(value: Any) -> bool:
@@ -49,7 +56,8 @@ def is_literal(value: Any) -> bool:
 
 
 def importable(obj: Any) -> tuple[str, str] | None:
-    """``(module, qualname)`` when importing ``module`` and following ``qualname`` gives ``obj``."""
+    """``(module, qualname)`` when importing ``module`` and following ``qualname``
+    gives ``obj``, and ``module`` imports from any directory (it is not local)."""
     module = getattr(obj, "__module__", None)
     if module is None and hasattr(obj, "__objclass__"):  # e.g. str.upper
         module = getattr(obj.__objclass__, "__module__", None)
@@ -63,7 +71,7 @@ def importable(obj: Any) -> tuple[str, str] | None:
             target = getattr(target, part)
     except Exception:
         return None
-    return (module, qual) if target is obj else None
+    return (module, qual) if target is obj and portable(module) else None
 
 
 def _is_imports_wrapper(func: Any) -> bool:
@@ -76,56 +84,26 @@ def _is_imports_decorator(dec: ast.expr) -> bool:
         (isinstance(target, ast.Attribute) and target.attr == "imports")
 
 
-def _code_globals(code) -> set[str]:
-    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in _GLOBAL_OPS}
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            names |= _code_globals(const)
-    return names
+def preamble_for(names, namespace: dict, preamble: str = "") -> str:
+    """Top-level code that binds each of ``names`` as ``namespace`` does.
 
+    The analysis :func:`describe` applies to the globals of ``__main__``
+    functions, for names taken from a live namespace (an editor's console):
+    a module or an importable object becomes an import, a literal a constant,
+    a function or class without a portable module its source, which brings
+    what *it* uses too.  Names ``preamble`` binds already, and names missing
+    from ``namespace``, are skipped.
 
-def _ast_names(nodes) -> set[str]:
-    out: set[str] = set()
-    for node in nodes:
-        if node is not None:
-            out |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    return out
-
-
-def _preamble_names(code: str) -> set[str]:
-    """Names bound at the top level of ``code``."""
-    if not code.strip():
-        return set()
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(stmt.name)
-        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            for a in stmt.names:
-                names.add((a.asname or a.name).split(".")[0])
-        else:
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    names.add(node.id)
-    return names
-
-
-def _preamble_imports(code: str) -> dict[tuple[str, str], str]:
-    """``(module, name) -> local name`` for the ``from module import name`` lines of ``code``."""
-    try:
-        tree = ast.parse(code) if code.strip() else None
-    except SyntaxError:
-        tree = None
-    out: dict[tuple[str, str], str] = {}
-    for stmt in tree.body if tree else ():
-        if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-            for a in stmt.names:
-                out.setdefault((stmt.module, a.name), a.asname or a.name)
-    return out
+    Raises:
+        ScriptError: a value that cannot be written (an open file, a lock...),
+            naming the variable.
+    """
+    ctx = _Context(preamble)
+    for n in sorted(names):
+        if n in ctx.preamble_names or n in SCRIPT_NAMES or n not in namespace:
+            continue
+        ctx.bind_global(n, namespace[n], f"the console's {n!r}")
+    return ctx.extra_preamble()
 
 
 def _lambda_node(func) -> tuple[ast.Lambda, str]:
@@ -194,8 +172,8 @@ class _Context:
 
     def __init__(self, preamble: str) -> None:
         self.preamble = preamble
-        self.preamble_names = _preamble_names(preamble)
-        self.preamble_imports = _preamble_imports(preamble)
+        self.preamble_names = top_level_names(preamble)
+        self.preamble_imports = from_imports(preamble)
         self.bound: dict[str, Any] = {}      # script name -> object it binds
         self.refs: dict[int, FuncRef] = {}   # id(function) -> its FuncRef
         self.keep: list[Any] = []            # keep ids valid
@@ -299,8 +277,8 @@ class _Context:
                     # end_lineno is None only for hand-built nodes, never parsed ones.
                     drop.update(range(dec.lineno - 1, dec.end_lineno or dec.lineno))
             else:
-                dec_names |= _ast_names([dec])
-        dec_names |= _ast_names(node.args.defaults + node.args.kw_defaults)
+                dec_names |= ast_names([dec])
+        dec_names |= ast_names(node.args.defaults + node.args.kw_defaults)
         def_line = node.lineno - 1
         if name != node.name:
             src_lines[def_line] = re.sub(rf"\bdef\s+{re.escape(node.name)}\b", f"def {name}",
@@ -314,7 +292,7 @@ class _Context:
         body = ast.get_source_segment(expr, node.body) or ast.unparse(node.body)
         if "\n" in body:
             body = ast.unparse(node.body)
-        names = _ast_names(node.args.defaults + node.args.kw_defaults)
+        names = ast_names(node.args.defaults + node.args.kw_defaults)
         return f"def {name}({ast.unparse(node.args)}):\n    return {body}\n", names
 
     def _closure_factory(self, func, name: str, text: str, label: str) -> str:
@@ -334,6 +312,12 @@ class _Context:
         """One statement binding ``var`` to ``value`` (an import or a literal)."""
         if inspect.ismodule(value):
             mod = value.__name__
+            if not portable(mod):
+                raise ScriptError(
+                    f"cannot save {label}: module {mod!r} is importable only through this "
+                    f"process's sys.path (it lives in {location(mod)}), so the script would "
+                    f"fail elsewhere; import the functions it needs (from {mod} import ...), "
+                    "which are then written out as source, or install the module")
             return f"import {mod}" if mod == var else f"import {mod} as {var}"
         where = importable(value) if callable(value) else None
         if where is not None and "." not in where[1]:
@@ -345,7 +329,7 @@ class _Context:
                           "not a literal, a module or an importable object")
 
     def _need_globals(self, func, extra: set[str], label: str, provided) -> None:
-        names = _code_globals(func.__code__) | extra
+        names = code_globals(func.__code__) | extra
         provided = {(s.split(" as ")[1] if " as " in s else s.split(".")[0]).strip()
                     for s in provided}
         g = func.__globals__
@@ -358,26 +342,30 @@ class _Context:
                 if not hasattr(builtins, n):
                     log.warning("%s uses the global %r, which is not defined", label, n)
                 continue
-            value = g[n]
-            if n in self.bound:
-                if self.bound[n] is value:
-                    continue
-                raise ScriptError(f"cannot save {label}: it uses the global {n!r}, but that name "
-                                  "is already used in the script for something else")
-            self.bound[n] = value
-            if inspect.isfunction(inspect.unwrap(value)) and importable(value) is None:
-                self.helper_blocks.append(self._function_source(
-                    value, n, f"helper {n!r} of {label}", keep_imports=True))
-            elif inspect.isclass(value) and importable(value) is None:
-                try:
-                    self.helper_blocks.append(textwrap.dedent(inspect.getsource(value)))
-                except (OSError, TypeError):
-                    raise ScriptError(f"cannot save {label}: the source of class {n!r} is not "
-                                      "available") from None
-            else:
-                line = self._binding(n, value, f"{label} (global {n!r})")
-                (self.const_lines if "=" in line and not line.startswith(("import", "from"))
-                 else self.import_lines).append(line)
+            self.bind_global(n, g[n], label)
+
+    def bind_global(self, n: str, value: Any, label: str) -> None:
+        """Add what binds global ``n`` to ``value`` (an import, a constant, a helper's
+        source) to the extra preamble, once; ScriptError if it cannot be written."""
+        if n in self.bound:
+            if self.bound[n] is value:
+                return
+            raise ScriptError(f"cannot save {label}: it uses the global {n!r}, but that name "
+                              "is already used in the script for something else")
+        self.bound[n] = value
+        if inspect.isfunction(inspect.unwrap(value)) and importable(value) is None:
+            self.helper_blocks.append(self._function_source(
+                value, n, f"helper {n!r} of {label}", keep_imports=True))
+        elif inspect.isclass(value) and importable(value) is None:
+            try:
+                self.helper_blocks.append(textwrap.dedent(inspect.getsource(value)))
+            except (OSError, TypeError):
+                raise ScriptError(f"cannot save {label}: the source of class {n!r} is not "
+                                  "available") from None
+        else:
+            line = self._binding(n, value, f"{label} (global {n!r})")
+            (self.const_lines if "=" in line and not line.startswith(("import", "from"))
+             else self.import_lines).append(line)
 
     def extra_preamble(self) -> str:
         parts = []
@@ -389,7 +377,7 @@ class _Context:
         return "\n\n".join(parts)
 
     # -- arguments ----------------------------------------------------------------
-    def expr(self, value: Any, label: str) -> str:
+    def expr(self, value: Any, label: str, piper: str = "") -> str:
         if is_literal(value):
             return repr(value)
         where = importable(value) if not inspect.ismodule(value) else None
@@ -411,6 +399,16 @@ class _Context:
                 if module != "builtins" or name != first:
                     self.import_lines.append(_import_line(module, first, name))
             return name + (f".{rest}" if rest else "")
+        if inspect.isfunction(inspect.unwrap(value)) and func_name(value) != "<lambda>":
+            # a function without a portable module: written out as source, once
+            if id(value) in self.node_funcs:
+                return self.ref(value, piper).name
+            known = next((n for n, obj in self.bound.items() if obj is value), None)
+            if known is not None:
+                return known
+            name = self.claim(func_name(value), value)
+            self.helper_blocks.append(self._function_source(value, name, label, True))
+            return name
         raise ScriptError(f"cannot save {label}: {value!r} (a {type(value).__name__}) cannot "
                           "be written as Python source; use literals or importable objects")
 
@@ -422,10 +420,10 @@ def _import_line(module: str, first: str, name: str) -> str:
 def _node(piper, ctx: _Context, resource: str | None) -> NodeDesc:
     worker = piper.worker
     refs = [ctx.ref(f, piper.name) for f in worker.functions]
-    args = [[ctx.expr(v, f"argument {i} of piper {piper.name!r}") for i, v in enumerate(a)]
-            for a in worker.args]
-    kwargs = [{k: ctx.expr(v, f"keyword {k!r} of piper {piper.name!r}") for k, v in kw.items()}
-              for kw in worker.kwargs]
+    args = [[ctx.expr(v, f"argument {i} of piper {piper.name!r}", piper.name)
+             for i, v in enumerate(a)] for a in worker.args]
+    kwargs = [{k: ctx.expr(v, f"keyword {k!r} of piper {piper.name!r}", piper.name)
+               for k, v in kw.items()} for kw in worker.kwargs]
     default_name = "_".join(func_name(f) for f in worker.functions)
     options = dict(NODE_DEFAULTS)
     for key in NODE_DEFAULTS:
@@ -477,9 +475,12 @@ def describe(plumber, inputs=None, layout=None) -> PipelineDescription:
     preamble = getattr(plumber, "script_preamble", None) or ""
     docstring = getattr(plumber, "script_docstring", None)
     ctx = _Context(preamble)
+    modules = set()
     for piper in plumber.pipers:
         for f in piper.worker.functions:
             ctx.node_funcs.update({id(f), id(inspect.unwrap(f))})
+            modules.add(getattr(f, "__module__", None))
+    check_portable(m for m in modules if isinstance(m, str))  # one subprocess at most
     resources: list[ResourceDesc] = []
     by_id: dict[int, str] = {}
     nodes: list[NodeDesc] = []

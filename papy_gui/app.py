@@ -1,11 +1,17 @@
 """The PaPy Studio window: composes the views, the file and run commands.
 
-Layout: menu bar; toolbar; palette | canvas | property panel in a paned
-window; a bottom notebook (Console, Log, Statistics); a status line. The
-window only wires things together: drawing lives in ``views/``, state in
-``model/``, the engine behind ``bridge``. One ``after`` loop (``_tick``,
-50 ms) drains the bridge and the log queue; every after id is cancelled in
-``close()``.
+Layout: menu bar; toolbar; palette | canvas (with scrollbars) | property
+panel in a paned window; a bottom notebook (Console, Script, Log,
+Statistics); a status line. The window only wires things together: drawing
+lives in ``views/``, state in ``model/``, the engine behind ``bridge``. One
+``after`` loop (``_tick``, 50 ms) drains the bridge and the log queue; every
+after id is cancelled in ``close()``.
+
+Each document has its own run state (a new or opened document detaches the
+bridge from the last run), and while a run is in progress the document is
+locked against edits. Modal dialogs go through :meth:`App.modal`: a close
+requested while one is open (the window manager's close button) happens
+once it returns, so the window never disappears under a dialog.
 """
 from __future__ import annotations
 
@@ -14,23 +20,31 @@ import gc
 import logging
 import sys
 import tkinter as tk
-from tkinter import messagebox, ttk
+from tkinter import filedialog, messagebox, ttk
 
-from . import theme
+from . import theme, window_state
 from .bridge import RunBridge
 from .file_commands import FileCommands
+from .help import HelpCommands
+from .model import files
 from .model.document import Document
-from .model.items import Func
+from .model.errors import EditError
+from .model.export import complete_preamble
 from .model.palette import Palette
+from .node_commands import NodeCommands
 from .model.run_state import RunState
 from .run_commands import RunCommands
 from .views.canvas_interact import CanvasController
+from .views.canvas_scroll import CanvasScroll, scrolled_canvas
 from .views.canvas_view import CanvasView
 from .views.console_view import ConsoleView
+from .views.context_menu import ContextMenus
 from .views.log_view import DRAIN_MAX, LogView, QueueLogHandler
 from .views.palette_view import PaletteView
 from .views.props_view import PropsView
+from .views.script_view import ScriptView
 from .views.stats_view import StatsView
+from .views.tooltip import Tooltips
 
 log = logging.getLogger(__name__)
 TICK_MS = 50
@@ -55,8 +69,10 @@ class App:
             logging.getLogger().setLevel(logging.INFO)
         self.namespace: dict = {}
         self._after: str | None = None
-        self._run_soon: str | None = None
+        self._soon: set[str] = set()  # one-shot after ids (a run at start-up, a recovery)
         self._closed = False
+        self._modal = 0               # dialogs open (see modal())
+        self._close_pending = False
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         self.error_window: tk.Toplevel | None = None
@@ -64,6 +80,7 @@ class App:
         root.title("PaPy Studio")
         root.geometry("1280x820")
         root.minsize(900, 600)
+        self._saved_window = window_state.restore_geometry(self)
         theme.apply(root)
         icon = theme.load_icon(root, ["app-128", "app-64"] if theme.icon_size(root) > 16
                                else ["app-64", "app-32"])
@@ -71,10 +88,14 @@ class App:
             root.iconphoto(True, icon)
             self._app_icon = icon
         self.files = FileCommands(self)
-        self._build()
         self.runs = RunCommands(self)
+        self.help = HelpCommands(self)
+        self.nodes = NodeCommands(self)
+        self.tips = Tooltips(root)
+        self._build()
         self.runs.update_buttons()
         self.set_document(self.doc)
+        self.refresh_recent_menu()
         root.protocol("WM_DELETE_WINDOW", self.close)
         self._after = root.after(TICK_MS, self._tick)
 
@@ -85,39 +106,53 @@ class App:
         self.toolbar_buttons = build_toolbar(self)
         self.status = ttk.Label(self.root, text="Ready.", style="Status.TLabel", anchor="w")
         self.status.pack(side="bottom", fill="x")
-        vpane = ttk.PanedWindow(self.root, orient="vertical")
+        vpane = self.vpane = ttk.PanedWindow(self.root, orient="vertical")
         vpane.pack(fill="both", expand=True)
         hpane = ttk.PanedWindow(vpane, orient="horizontal")
         vpane.add(hpane, weight=4)
-        self.canvas = tk.Canvas(hpane, background="#fafbfc", highlightthickness=0,
-                                takefocus=True)
+        box, self.canvas, xbar, ybar = scrolled_canvas(hpane)
         self.canvas_view = CanvasView(self.canvas, self.doc, self.run_state)
+        self.canvas_scroll = CanvasScroll(self.canvas_view, xbar, ybar)
         self.canvas_ctl = CanvasController(self.canvas_view, self.palette, self.message)
         self.canvas_ctl.on_badge = lambda n: self.runs.show_error(n)
+        self.context_menus = ContextMenus(self.canvas_ctl, self.nodes.rename, self.help.node,
+                                          self.nodes.auto_layout)
         self._category_icons = theme.category_icons(self.root)
-        self.palette_view = PaletteView(hpane, self.palette, self.drop_node_type,
+        self.palette_view = PaletteView(hpane, self.palette, self.nodes.drop_type,
                                         self._category_icons)
         self.props = PropsView(hpane, self.doc, self.palette, self.message)
+        self.props.ask_discard = lambda text: bool(self.modal(
+            messagebox.askyesno, "Unapplied source", text, parent=self.root))
+        self.props.ask_files = lambda **kw: self.modal(filedialog.askopenfilenames, **kw)
         hpane.add(self.palette_view, weight=0)
-        hpane.add(self.canvas, weight=1)
+        hpane.add(box, weight=1)
         hpane.add(self.props, weight=0)
         self.hpane = hpane
         self._sash_bind = hpane.bind("<Configure>", self._on_first_layout, add=True)
         self.bottom = ttk.Notebook(vpane)
         vpane.add(self.bottom, weight=1)
-        self.console = ConsoleView(self.bottom, self.namespace, self.add_function_node)
-        self.log_view = LogView(self.bottom, self.log_handler, select_node=self.select_node)
+        self.console = ConsoleView(self.bottom, self.namespace, self.nodes.add_function)
+        self.script_view = ScriptView(self.bottom, self.doc, self.message,
+                                      lambda: files.render(self.doc))
+        self.script_view.on_pending = lambda on: self.bottom.tab(
+            self.script_view, text="Script ●" if on else "Script")
+        self.log_view = LogView(self.bottom, self.log_handler, select_node=self.nodes.select)
+        self.log_view.ask_file = lambda **kw: self.modal(filedialog.asksaveasfilename, **kw)
         self.stats_view = StatsView(self.bottom, self.run_state)
-        self.bottom.add(self.console, text="Console")
-        self.bottom.add(self.log_view, text="Log")
-        self.bottom.add(self.stats_view, text="Statistics")
+        for view, text in ((self.console, "Console"), (self.script_view, "Script"),
+                           (self.log_view, "Log"), (self.stats_view, "Statistics")):
+            self.bottom.add(view, text=text)
+        self.nodes.add_tips()
 
     def _on_first_layout(self, event: tk.Event) -> None:
-        """Give the canvas the width the side panels do not need (once: the
-        panes' requested sizes would otherwise leave it the narrowest)."""
+        """Restore the pane splits of the last session, or give the canvas the
+        width the side panels do not need (once: the panes' requested sizes
+        would otherwise leave it the narrowest)."""
         if event.width < 600:
             return
         self.hpane.unbind("<Configure>", self._sash_bind)
+        if window_state.restore_splits(self, self._saved_window):
+            return
         side = round(250 * theme.ui_scale(self.root))
         self.hpane.sashpos(0, side)
         self.hpane.sashpos(1, event.width - round(300 * theme.ui_scale(self.root)))
@@ -128,16 +163,40 @@ class App:
 
     # -- document ---------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
+        """Show ``doc``; the last run's state, colours and polling go with the old one."""
         if self.doc is not doc:
             self.doc.unsubscribe(self._on_doc)
+        self.bridge.detach()
         self.doc = doc
         doc.subscribe(self._on_doc)
         self.canvas_view.set_document(doc)
         self.props.set_document(doc)
-        self.run_state.reset()
+        self.script_view.set_document(doc)
+        self.sync_lock()
         self._refresh_namespace()
         self.update_title()
         self.root.after_idle(self.canvas_view.fit) if doc.nodes else None
+
+    def sync_lock(self) -> None:
+        """Lock the document against edits while a run is in progress."""
+        if self.run_state.active:
+            self.doc.lock("a run is in progress (stop it with Shift+F5 to edit)")
+        else:
+            self.doc.unlock()
+
+    def commit_pending(self) -> bool:
+        """Apply source typed in the property panel or the Script tab and not
+        applied yet (before Save and Run); False if the user keeps editing."""
+        return self.props.commit_pending() and self.script_view.commit_pending()
+
+    def take_console_names(self) -> str:
+        """Write into the script what its code takes from the console (issue 12,
+        export fidelity); returns what was done, for the status line."""
+        try:
+            done = complete_preamble(self.doc, self.namespace)
+        except EditError as exc:
+            return str(exc)
+        return done.summary()
 
     def _refresh_namespace(self) -> None:
         import papy_engine
@@ -170,91 +229,54 @@ class App:
         if not self.files.recent.items:
             menu.add_command(label="(none)", state="disabled")
 
-    # -- commands the menus and toolbar call (views are built after the menus) ---
-    def canvas_ctl_copy(self) -> None:
-        self.canvas_ctl.copy()
-
-    def canvas_ctl_paste(self) -> None:
-        self.canvas_ctl.paste()
-
-    def canvas_ctl_delete(self) -> None:
-        self.canvas_ctl.delete_selection()
-
-    def auto_layout(self) -> None:
-        self.doc.auto_layout()
-        self.canvas_view.fit()
-
-    def runs_run(self) -> None:
-        self.runs.run()
-
-    def runs_pause_resume(self) -> None:
-        self.runs.pause_resume()
-
-    def runs_pause(self) -> None:
-        self.runs.pause()
-
-    def runs_resume(self) -> None:
-        self.runs.resume()
-
-    def runs_stop(self) -> None:
-        self.runs.stop()
-
-    def runs_headless(self) -> None:
-        self.runs.run_headless()
-
-    # -- actions used by the views ------------------------------------------------
-    def drop_node_type(self, ntype, x_root: int | None, y_root: int | None) -> str | None:
-        """A palette entry dropped at screen (x_root, y_root), or added at the centre."""
-        c = self.canvas
-        if x_root is None or y_root is None:
-            px, py = c.winfo_width() / 2, c.winfo_height() / 2
-            px += 24 * (len(self.doc.nodes) % 5)
-            py += 18 * (len(self.doc.nodes) % 5)
-        else:
-            px, py = x_root - c.winfo_rootx(), y_root - c.winfo_rooty()
-            if not (0 <= px <= c.winfo_width() and 0 <= py <= c.winfo_height()):
-                return None
-        return self.canvas_ctl.add_type_at(ntype, px, py)
-
-    def add_function_node(self, name: str, source: str, x_root: int | None = None,
-                          y_root: int | None = None) -> str | None:
-        """A console function as a node: dropped at screen (x_root, y_root), or centred."""
-        c = self.canvas
-        px, py = c.winfo_width() / 2, c.winfo_height() / 2
-        if x_root is not None and y_root is not None:
-            px, py = x_root - c.winfo_rootx(), y_root - c.winfo_rooty()
-            if not (0 <= px <= c.winfo_width() and 0 <= py <= c.winfo_height()):
-                return None  # dropped somewhere else
-        x, y = self.canvas_view.to_world(px, py)
-        try:
-            new = self.doc.add_node(Func(name, None, name, source), name=self.doc.unique_name(name),
-                                    x=round(x - 88), y=round(y - 34))
-        except Exception as exc:
-            self.message(str(exc), True)
-            return None
-        self.doc.select([new])
-        self.message(f"added node {new} from the console", False)
-        return new
-
-    def select_node(self, name: str) -> None:
-        if name in self.doc.nodes:
-            self.doc.select([name])
-
     def message(self, text: str, error: bool = False) -> None:
-        self.status.configure(text=text, style="StatusError.TLabel" if error else "Status.TLabel")
         (log.warning if error else log.debug)("%s", text)
+        if not self._closed:
+            self.status.configure(text=text,
+                                  style="StatusError.TLabel" if error else "Status.TLabel")
 
     def show_error(self, title: str, text: str) -> None:
         self.message(f"{title}: {text}", True)
         if not getattr(self, "quiet_dialogs", False):
-            messagebox.showerror(title, text, parent=self.root)
+            self.modal(messagebox.showerror, title, text, parent=self.root)
+
+    @property
+    def closed(self) -> bool:
+        """The window was closed (destroyed); nothing of it may be used."""
+        return self._closed
+
+    def modal(self, dialog, *args, **kwargs):
+        """Run a modal ``dialog(*args, **kwargs)`` and return its answer.
+
+        The window manager still delivers the close button while a Tk dialog
+        waits; closing then would destroy the window under the dialog (a
+        TclError traceback). So :meth:`close` only notes the request while a
+        dialog is open, and it is carried out when the dialog returns.
+        """
+        self._modal += 1
+        try:
+            return dialog(*args, **kwargs)
+        except tk.TclError:
+            if self._closed:  # destroyed some other way: nothing to answer
+                return None
+            raise
+        finally:
+            self._modal -= 1
+            if self._close_pending and not self._modal and not self._closed:
+                self._close_pending = False
+                self.soon(0, self.close)
+
+    def soon(self, ms: int, fn) -> None:
+        """Call ``fn()`` in ``ms`` ms from the event loop (cancelled by close)."""
+        def go() -> None:
+            self._soon.discard(after_id)
+            fn()
+        after_id = self.root.after(ms, go)
+        self._soon.add(after_id)
 
     def start_run_soon(self) -> None:
         """Start a run once the window is up (``papy gui SCRIPT --run``)."""
-        def go() -> None:
-            self._run_soon = None
-            self.runs.run()
-        self._run_soon = self.root.after(200, go)
+        self.soon(200, self.runs.run)
 
     def report_callback_exception(self, exc, val, tb) -> None:
         log.error("internal error in a Tk callback", exc_info=(exc, val, tb))
@@ -273,20 +295,28 @@ class App:
                        else self.root.after(TICK_MS, self._tick))
 
     def close(self, ask: bool = True) -> bool:
-        """Ask about a run and unsaved edits, stop cleanly, destroy the window."""
+        """Ask about a run and unsaved edits, stop cleanly, destroy the window.
+
+        With a dialog open, only note the request (see :meth:`modal`)."""
         if self._closed:
             return True
-        if self.run_state.active or self.bridge.running:
-            if ask and not self.files.ask_yes_no("Stop the run?", "A pipeline is running. "
-                                                 "Stop it and close?", parent=self.root):
-                return False
-        if ask and not self.files.confirm_discard():
+        if self._modal:
+            self._close_pending = True
             return False
+        if self.run_state.active or self.bridge.running:
+            if ask and not self.modal(self.files.ask_yes_no, "Stop the run?", "A pipeline is "
+                                      "running. Stop it and close?", parent=self.root):
+                return False
+        if ask and not (self.commit_pending() and self.files.confirm_discard()):
+            return False
+        window_state.save(self)
         self._closed = True
-        for after_id in (self._after, self._run_soon):
+        for after_id in [self._after, *self._soon]:
             if after_id is not None:
                 self.root.after_cancel(after_id)
-        self._after = self._run_soon = None
+        self._after, self._soon = None, set()
+        self.tips.close()
+        self.context_menus.close()
         self.files.cancel()
         self.bridge.close()
         sys.setswitchinterval(self._switch_interval)
@@ -325,6 +355,8 @@ def open_app(argv: list[str] | None = None) -> App | int:
         return 1
     if args.run:
         app.start_run_soon()
+    if not args.script:  # an untitled pipeline left by a crash is offered back
+        app.soon(100, app.files.offer_untitled_recovery)
     return app
 
 

@@ -9,7 +9,12 @@ Data flow::
 
 Blocking engine calls (``pause``/``stop`` wait for their state) run on short
 helper threads so the Tk loop never waits. No tkinter here: tests drive
-``poll()`` by hand with a fake Plumber.
+``poll()`` by hand with a fake Plumber (tests/gui/test_bridge.py).
+
+Every run has a generation number, carried by its events: :meth:`detach`
+(a new or opened document) starts a new generation, so the last run's
+Plumber is no longer polled and its late events are dropped -- one run
+state per document.
 """
 from __future__ import annotations
 
@@ -51,6 +56,7 @@ class RunBridge:
         self._helpers: list[threading.Thread] = []
         self._proc: subprocess.Popen | None = None
         self._last_stats = 0.0
+        self._generation = 0
         self.on_plumber: Callable[[Any], None] | None = None
 
     # -- called on the Tk thread -------------------------------------------------
@@ -62,20 +68,44 @@ class RunBridge:
         """Build and run ``desc`` with input iterables ``datas`` on a runner thread."""
         if self.running:
             raise RuntimeError("a pipeline is already running")
+        self._generation += 1
+        self.plumber = None
         self.run_state.reset()
         self.run_state.set_state("building")
         self.edges = [tuple(e) for e in desc.edges]
         # an inbox of a consume=N node takes N items off each of its pipes
         self.consume = {n.name: int((n.options or {}).get("consume") or 1) for n in desc.nodes}
-        self._thread = threading.Thread(target=self._run, args=(desc, datas, namespace),
+        self._thread = threading.Thread(target=self._run,
+                                        args=(desc, datas, namespace, self._generation),
                                         name="papy-gui-run", daemon=True)
         self._thread.start()
 
-    def _run(self, desc: Any, datas: list | None, namespace: dict | None) -> None:
-        put = self.events.put
+    def detach(self) -> None:
+        """Forget the last run: stop polling its Plumber, drop its queued and late
+        events, reset the run state. A run still going is stopped (off the Tk thread)."""
+        if self.plumber is not None and self.run_state.active:
+            self._call("stop")
+        self._generation += 1
+        self.plumber = None
+        self.edges, self.consume = [], {}
+        while True:
+            try:
+                self.events.get_nowait()
+            except queue.Empty:
+                break
+        self.run_state.reset()
+
+    def _run(self, desc: Any, datas: list | None, namespace: dict | None, gen: int) -> None:
+        events = self.events
+
+        def put(event: Any) -> None:  # engine threads only enqueue
+            events.put((gen, event))
         try:
             plumber = self.builder(desc, namespace)
-            plumber.add_listener(put)  # engine threads only enqueue
+            if gen != self._generation:  # the document was replaced while building
+                log.info("not starting a pipeline built for a document that was closed")
+                return
+            plumber.add_listener(put)
             self.plumber = plumber
             put({"type": "bridge", "plumber": True})
             plumber.start(datas if datas is not None else [])
@@ -88,7 +118,7 @@ class RunBridge:
                  "message": f"{type(exc).__name__}: {exc}"})
 
     def _call(self, name: str) -> None:
-        plumber = self.plumber
+        plumber, gen = self.plumber, self._generation
         if plumber is None:
             return
 
@@ -97,7 +127,7 @@ class RunBridge:
                 getattr(plumber, name)()
             except Exception as exc:
                 log.error("%s failed: %s", name, exc)
-                self.events.put({"type": "bridge", "message": f"{name} failed: {exc}"})
+                self.events.put((gen, {"type": "bridge", "message": f"{name} failed: {exc}"}))
 
         t = threading.Thread(target=call, name=f"papy-gui-{name}", daemon=True)
         self._helpers.append(t)
@@ -126,7 +156,9 @@ class RunBridge:
             except queue.Empty:
                 break
             n += 1
-            self._handle(event)
+            gen, event = event
+            if gen in (self._generation, -1):  # else from a run the window has forgotten
+                self._handle(event)
         now = time.monotonic()
         if self.plumber is not None and now - self._last_stats >= STATS_PERIOD:
             self._last_stats = now
@@ -179,12 +211,12 @@ class RunBridge:
                                       text=True, bufsize=1)
         proc = self._proc
 
-        def pump() -> None:
+        def pump() -> None:  # its lines are log lines, whatever the document: generation -1
             assert proc.stdout is not None
             for line in proc.stdout:
-                self.events.put({"type": "bridge", "line": line.rstrip("\n")})
+                self.events.put((-1, {"type": "bridge", "line": line.rstrip("\n")}))
             code = proc.wait()
-            self.events.put({"type": "bridge", "line": f"papy run exited with code {code}"})
+            self.events.put((-1, {"type": "bridge", "line": f"papy run exited with code {code}"}))
 
         t = threading.Thread(target=pump, name="papy-gui-headless", daemon=True)
         self._helpers.append(t)

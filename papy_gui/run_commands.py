@@ -4,16 +4,21 @@ Inputs are Python expressions evaluated in the console namespace on the Tk
 thread (cheap: ``range(10**6)`` is lazy), after the document's own code (its
 imports, constants and functions -- what an input such as
 ``HERE / 'data'`` refers to) has been executed there; the Plumber is built
-and run by the bridge on its own thread.
+and run by the bridge on its own thread. Before that, what the document's
+code takes from the console is written into its script (as Save does), so a
+run here is a run of the script that Save writes. The document is locked
+while the run is in progress; the status line follows running / paused /
+stopping.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import tkinter as tk
 from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
+
+from papy_engine import script
 
 from .model.convert import to_description
 from .model.errors import EditError
@@ -30,12 +35,12 @@ class RunCommands:
         self.app = app
         app.run_state.subscribe(self._on_run)
         app.bridge.on_plumber = self._on_plumber
+        self._shown_state = "idle"
 
     def _define(self) -> None:
         """Run the document's definitions in the console namespace (never its pipeline)."""
         doc, ns = self.app.doc, self.app.namespace
-        script = importlib.import_module("papy_engine.script")
-        path = getattr(doc, "path", None)
+        path = doc.path
         try:
             script.execute(script.render(to_description(doc)), f"<{self.app.doc_title()}>", ns,
                            file=os.path.abspath(path) if path else None)
@@ -74,12 +79,17 @@ class RunCommands:
             if form is not None:
                 form.show_error(f"{exc.index}:{exc.field}", str(exc))
             return False
+        if not app.commit_pending():
+            return False
+        added = app.take_console_names()
         try:
             datas = self.inputs()
         except EditError as exc:
             app.message(str(exc), True)
             return False
         app.log_view.clear()
+        if added:
+            log.info("%s", added)
         app.message(f"running {app.doc_title()}…")  # a new run clears the last one's message
         log.info("running %s", app.doc_title())
         app.bridge.start(to_description(app.doc), datas, app.namespace)
@@ -119,7 +129,16 @@ class RunCommands:
     def _on_run(self, event: str, data: dict) -> None:
         if event == "state":
             self.update_buttons()
+            self.app.sync_lock()
             state = data.get("state")
+            if state == "paused":
+                self.app.message(f"paused {self.app.doc_title()}: no new input is pulled "
+                                 "(F6 resumes, Shift+F5 stops)")
+            elif state == "running" and self._shown_state in ("paused", "stopping"):
+                self.app.message(f"running {self.app.doc_title()}…")
+            elif state == "stopping":
+                self.app.message("stopping: the items already pulled finish first…")
+            self._shown_state = state
             if state in ("finished", "stopped", "failed"):
                 msg = data.get("message") or ""
                 log.log(logging.ERROR if state == "failed" else logging.INFO,
@@ -149,8 +168,8 @@ class RunCommands:
         """The first error of ``node``: its traceback and the item's index."""
         err = self.app.run_state.errors.get(node)
         if err is None:
-            messagebox.showinfo("No error details", f"Node {node} reported errors, but no "
-                                "traceback reached the editor.", parent=self.app.root)
+            self.app.modal(messagebox.showinfo, "No error details", f"Node {node} reported "
+                           "errors, but no traceback reached the editor.", parent=self.app.root)
             return
         top = tk.Toplevel(self.app.root)
         top.title(f"First error in {node}")

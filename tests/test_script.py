@@ -135,7 +135,10 @@ def test_decorated_functions_keep_decorators_and_imports(tmp_path):
     text, loaded = roundtrip(tmp_path, p, inputs=["[4, 9]"])
     assert "@imports(['math', 'os.path'])\ndef root(inbox):" in text
     assert "@twice\ndef plus_one" in text
-    assert "from test_script import twice" in text or "import twice" in text
+    # this test module is importable only through pytest's sys.path: its
+    # decorator is written out as source (with its own import), not imported
+    assert "def twice(func):" in text and "import functools" in text
+    assert "test_script" not in text
     desc = read(tmp_path / "p.py")
     assert desc.node("root").functions[0].imports == ["math", "os.path"]
     assert not desc.node("root").functions[0].source.startswith("@imports")

@@ -27,7 +27,7 @@ def paste(doc: Document, data: dict, dx: float = 30, dy: float = 30) -> list[str
     if not data or not data.get("nodes"):
         return []
     renamed: dict[str, str] = {}
-    with doc._edit("paste"):
+    with doc.edit("paste"):
         for node in data["nodes"]:
             new: Node = copy.deepcopy(node)
             new.name = doc.unique_name(node.name)

@@ -109,12 +109,26 @@ def layout_of(doc: Document) -> dict:
     return layout
 
 
+#: How an input node without an input expression is saved: no items. (``None``
+#: would make ``papy run`` fail with "'NoneType' object is not iterable" and
+#: reopen as the expression ``None``.)
+NO_INPUT = "[]"
+
+
 def inputs_source_of(doc: Document) -> list[str] | None:
+    """INPUTS of the script: one expression per input node, or the text read
+    from the file when no input was set (None: the script has no INPUTS)."""
     inputs = doc.input_nodes()
     if not doc.inputs:
-        raw = getattr(doc, "inputs_raw", None)
-        return raw
-    return [doc.inputs.get(n, "None") for n in inputs]
+        return doc.inputs_raw
+    return [doc.inputs.get(n, NO_INPUT) for n in inputs]
+
+
+def inputless_nodes(doc: Document) -> list[str]:
+    """Input nodes saved with :data:`NO_INPUT` because they have no expression."""
+    if not doc.inputs:
+        return []
+    return [n for n in doc.input_nodes() if n not in doc.inputs]
 
 
 def to_description(doc: Document) -> Any:

@@ -106,7 +106,7 @@ class Document(Store):
                    if n in self.nodes and (self.nodes[n].x, self.nodes[n].y) != tuple(p)}
         if not changes:
             return
-        with self._edit(label):
+        with self._edit(label, layout=True):  # allowed during a run: layout only
             for n, (x, y) in changes.items():
                 self._apply("_op_move", n, x, y)
 
@@ -245,10 +245,17 @@ class Document(Store):
             with self._edit(f"set input of {name}"):
                 self._apply("_op_set_input", name, expr)
 
-    def set_preamble(self, text: str) -> None:
-        if text != self.preamble:
-            with self._edit("edit preamble"):
-                self._apply("_op_set_preamble", text)
+    def set_preamble(self, text: str, label: str = "edit the script code") -> None:
+        """The script's own top-level code (imports, constants, helpers); it must parse."""
+        if text == self.preamble:
+            return
+        try:
+            compile(text, "<preamble>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise EditError(f"the script's code has a syntax error, line {exc.lineno}: "
+                            f"{exc.msg}", field="preamble") from None
+        with self._edit(label):
+            self._apply("_op_set_preamble", text)
 
     def auto_layout(self) -> None:
         pos = graph.auto_layout(list(self.nodes), self.edges)

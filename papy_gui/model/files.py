@@ -8,12 +8,12 @@ runs the file's code); Save renders the script text and writes it atomically
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import os
 from pathlib import Path
 
+from papy_engine import script
 from papy_engine.util import atomic_write
 
 from .convert import from_description, to_description
@@ -31,26 +31,16 @@ def state_dir() -> Path:
     return path
 
 
-def _script():
-    try:
-        script = importlib.import_module("papy_engine.script")
-        script.read, script.render  # noqa: B018 - both must exist
-        return script
-    except (ImportError, AttributeError) as exc:
-        raise EditError("scripts cannot be read or written yet: papy_engine.script "
-                        f"is not available ({exc})") from None
-
-
 def open_document(path: str | os.PathLike) -> Document:
     """Read ``path`` statically into a new, unmodified Document."""
-    desc = _script().read(str(path))
+    desc = script.read(str(path))
     doc = from_description(desc)
     doc.path = str(Path(path).resolve())
     return doc
 
 
 def render(doc: Document) -> str:
-    return _script().render(to_description(doc))
+    return script.render(to_description(doc))
 
 
 def save_document(doc: Document, path: str | os.PathLike | None = None) -> str:
@@ -59,6 +49,7 @@ def save_document(doc: Document, path: str | os.PathLike | None = None) -> str:
     if not str(path):
         raise EditError("no file name: use Save As")
     atomic_write(path, render(doc))
+    remove_autosave(doc)  # under its old name (an untitled document's, say)
     doc.path = str(path.resolve())
     doc.mark_saved()
     remove_autosave(doc)
@@ -110,6 +101,41 @@ def remove_autosave(doc: Document) -> None:
         autosave_path(doc.path).unlink()
     except FileNotFoundError:
         pass
+
+
+def untitled_autosave() -> Path | None:
+    """The autosave of an untitled document left by a previous session, if any."""
+    path = autosave_path(None)
+    return path if path.exists() and path.stat().st_size > 0 else None
+
+
+def recover(path: Path, doc_path: str | None) -> Document:
+    """The document saved in autosave ``path``, marked modified (it is not the file
+    at ``doc_path``, or there is no file); EditError if it cannot be read."""
+    if not path.read_text(encoding="utf-8").startswith(("#!", "\"", "'", "from", "import")):
+        raise EditError(f"{path} is not a pipeline script (an autosave of an edit that "
+                        "could not be rendered); open it in a text editor")
+    doc = open_document(path)
+    doc.path = doc_path
+    doc.mark_unsaved("recovered")
+    return doc
+
+
+# -- window geometry ------------------------------------------------------------
+def load_window_state() -> dict:
+    """The window's size, position and pane splits of the last session ({} if none)."""
+    try:
+        state = json.loads((state_dir() / "window.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def save_window_state(state: dict) -> None:
+    try:
+        atomic_write(state_dir() / "window.json", json.dumps(state, indent=1))
+    except OSError as exc:
+        log.warning("cannot remember the window layout: %s", exc)
 
 
 # -- recent files -------------------------------------------------------------

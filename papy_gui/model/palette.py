@@ -163,7 +163,18 @@ class Palette:
         return {c: sorted(groups[c], key=lambda t: t.name.lower()) for c in order}
 
     def search(self, text: str) -> list[NodeType]:
-        return [t for ts in self.categories(text).values() for t in ts]
+        """The types matching ``text``, best first: an exact name, then names that
+        start with it, then names that contain it, then matches in the category,
+        module or documentation (palette order within each rank)."""
+        found = [t for ts in self.categories(text).values() for t in ts]
+        key = text.strip().lower()
+        if not key:
+            return found
+
+        def rank(t: NodeType) -> int:
+            name = t.name.lower()
+            return 0 if name == key else 1 if name.startswith(key) else 2 if key in name else 3
+        return sorted(found, key=rank)  # stable: palette order within a rank
 
 
 def can_take(ntype: NodeType, need: int) -> bool:
@@ -179,9 +190,27 @@ def can_take(ntype: NodeType, need: int) -> bool:
     return spawn > 0 and need % spawn == 0
 
 
-def add_from_type(doc, ntype: NodeType, x: float, y: float) -> str:
-    """Create a node of ``ntype`` in ``doc`` at (x, y); returns its name."""
+def add_from_type(doc, ntype: NodeType, x: float, y: float,
+                  connect_from: str | None = None) -> str:
+    """Create a node of ``ntype`` in ``doc`` at (x, y); returns its name.
+
+    With ``connect_from``, also the pipe from that node, in the same undo step;
+    a type without a ``consume`` hint gets the consume that balances the pipe
+    (upstream produce*spawn // its spawn), see :func:`can_take`.
+
+    Raises:
+        EditError: the document is unchanged.
+    """
     options = {k: v for k, v in ntype.hints.items() if k in ("produce", "consume", "spawn")}
-    return doc.add_node(ntype.make_func(), name=doc.unique_name(ntype.name if ntype.key != PYTHON_KEY
-                                                                else "func"),
-                        x=x, y=y, options=options)
+    with doc.edit(f"add {ntype.name}"):
+        name = doc.add_node(ntype.make_func(),
+                            name=doc.unique_name(ntype.name if ntype.key != PYTHON_KEY else "func"),
+                            x=x, y=y, options=options)
+        if connect_from:
+            need = doc.nodes[connect_from].out_n
+            node = doc.nodes[name]
+            if (node.in_n != need and "consume" not in ntype.hints
+                    and need % node.option("spawn") == 0):
+                doc.set_option(name, "consume", need // node.option("spawn"))
+            doc.connect(connect_from, name)
+    return name

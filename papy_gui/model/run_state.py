@@ -3,10 +3,17 @@
 Fed on the Tk thread by :mod:`papy_gui.bridge` (engine events and ``stats``
 snapshots); observers (canvas badges, statistics table, toolbar) redraw from
 it. Plain data, testable without a display or an engine.
+
+The canvas and the statistics table both read a node's state from
+:meth:`RunState.node_state` and its rate from :meth:`RunState.throughput`,
+so they cannot disagree (issue 12): a node that never ran has no run state;
+after Stop, nodes that had not finished before it say ``stopped``; items/s
+leaves out the time spent paused.
 """
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,14 +28,22 @@ STAT_KEYS = ("in", "out", "errors", "timeouts", "busy_s", "throughput", "state")
 class RunState:
     """The last known run state; ``subscribe(fn)`` gets ``fn(event, data)``."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._observers: list[Callable[[str, dict], None]] = []
+        self._clear()
+
+    def _clear(self) -> None:
         self.state = "idle"
         self.message = ""
         self.stats: dict[str, Any] = {}
         self.pipers: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, dict[str, Any]] = {}
         self.queued: dict[tuple[str, str], int] = {}
-        self._observers: list[Callable[[str, dict], None]] = []
+        self._paused_s = 0.0                 # closed pause intervals
+        self._paused_at: float | None = None  # start of the current pause
+        self._ended_paused: dict[str, float] = {}  # piper -> paused seconds when it ended
+        self._finished_before_stop: set[str] | None = None
 
     def subscribe(self, fn: Callable[[str, dict], None]) -> None:
         self._observers.append(fn)
@@ -45,17 +60,36 @@ class RunState:
         return self.state in ACTIVE
 
     def reset(self) -> None:
-        self.state, self.message = "idle", ""
-        self.stats, self.pipers, self.errors, self.queued = {}, {}, {}, {}
+        """Forget the last run (a new run, a new or opened document)."""
+        self._clear()
         self._emit("state", state=self.state)
         self._emit("stats")
 
     def set_state(self, state: str, message: str = "") -> None:
         if state not in STATES:
             log.warning("unknown run state %r", state)
+        if state != self.state:
+            self._time_pauses(state)
+            if state == "stopping" and self._finished_before_stop is None:
+                self._finished_before_stop = {n for n, s in self.pipers.items()
+                                              if s.get("state") == "finished"}
         if state != self.state or message != self.message:
             self.state, self.message = state, message
             self._emit("state", state=state, message=message)
+
+    def _time_pauses(self, state: str) -> None:
+        now = self._clock()
+        if state == "paused" and self._paused_at is None:
+            self._paused_at = now
+        elif state != "paused" and self._paused_at is not None:
+            self._paused_s += now - self._paused_at
+            self._paused_at = None
+
+    @property
+    def paused_s(self) -> float:
+        """Seconds this run has spent paused (the current pause included)."""
+        current = self._clock() - self._paused_at if self._paused_at is not None else 0.0
+        return self._paused_s + current
 
     def update_stats(self, snapshot: dict[str, Any], edges: Iterable[tuple[str, str]] = (),
                      consume: dict[str, int] | None = None) -> None:
@@ -73,6 +107,9 @@ class RunState:
                 waiting = self.pipers[a].get("out", 0) - self.pipers[b].get("in", 0) * \
                     consume.get(b, 1)
                 self.queued[(a, b)] = max(0, int(waiting))
+        for name, s in self.pipers.items():
+            if s.get("state") in ("finished", "failed") and name not in self._ended_paused:
+                self._ended_paused[name] = self.paused_s  # later pauses are not its time
         if snapshot.get("state") and snapshot["state"] != self.state and self.state != "building":
             self.set_state(snapshot["state"])
         self._emit("stats")
@@ -92,13 +129,37 @@ class RunState:
             }
             self._emit("error", piper=piper)
         state = event.get("state")
-        if state and not piper and kind in ("", "state", "state_changed", "run"):
-            self.set_state(state, str(event.get("message") or ""))
-        elif state and not piper and kind not in ("piper_state",):
+        if state and not piper:
             self.set_state(state, str(event.get("message") or ""))
 
     def node_state(self, name: str) -> str:
-        s = self.pipers.get(name, {})
-        if name in self.errors or s.get("errors"):
-            return "failed" if self.state in ("finished", "stopped", "failed") else s.get("state", self.state)
-        return s.get("state") or ("idle" if self.state == "idle" else self.state)
+        """The state both the canvas and the statistics table show for node ``name``.
+
+        ``idle`` for a node that has no statistics (it never ran, or was added
+        after the run); after Stop, ``stopped`` for every node that had not
+        finished before the stop; after a failed run, ``failed`` for those that
+        did not finish; otherwise the engine's state for the piper.
+        """
+        s = self.pipers.get(name)
+        if s is None or self.state == "idle":
+            return "idle"
+        state = s.get("state") or "idle"
+        if self.state == "stopped":
+            return "finished" if name in (self._finished_before_stop or ()) else "stopped"
+        if self.state == "failed" and state != "finished":
+            return "failed"
+        return state
+
+    def throughput(self, name: str) -> float:
+        """Items/s of node ``name`` over the time it was not paused.
+
+        The engine's rate is ``in`` over the piper's whole span; a pause holds
+        every piper, so the span less the time paused (up to when the piper
+        ended) is the time it could work.
+        """
+        s = self.pipers.get(name) or {}
+        rate, n = float(s.get("throughput") or 0.0), int(s.get("in") or 0)
+        if rate <= 0 or n <= 0:
+            return rate
+        active = n / rate - self._ended_paused.get(name, self.paused_s)
+        return n / active if active > 0 else rate

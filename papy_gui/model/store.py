@@ -8,6 +8,10 @@ all-or-nothing. Undo applies the inverses in reverse; redo replays the ops.
 
 Data flow: view gesture -> Document edit (validates) -> primitives ->
 observers (canvas, property panel, title, autosave) on the same thread.
+
+While a run is in progress the document is *locked* (:meth:`Store.lock`):
+every edit except moving nodes is refused with an :class:`EditError`, so the
+canvas keeps showing the graph that runs (issue 12).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any, cast
 
+from .errors import EditError
 from .items import Node, Resource
 from .undo import Command, UndoStack
 
@@ -52,6 +57,7 @@ class Store:
         self.undo_stack = UndoStack()
         self._observers: list[Observer] = []
         self._tx: list | None = None
+        self.locked: str | None = None  # why edits are refused, None when they are not
 
     # -- observers --------------------------------------------------------
     def subscribe(self, fn: Observer) -> None:
@@ -69,12 +75,36 @@ class Store:
             except Exception:  # an observer bug must not corrupt an edit
                 log.exception("document observer %r failed on %s", fn, event)
 
+    # -- the run lock -------------------------------------------------------
+    def lock(self, reason: str) -> None:
+        """Refuse every edit but moves until :meth:`unlock` (``reason`` says why)."""
+        if self.locked != reason:
+            self.locked = reason
+            self._emit("lock_changed", locked=reason)
+
+    def unlock(self) -> None:
+        if self.locked is not None:
+            self.locked = None
+            self._emit("lock_changed", locked=None)
+
+    def check_unlocked(self, label: str) -> None:
+        """EditError naming the refused edit ``label`` while the document is locked."""
+        if self.locked is not None:
+            raise EditError(f"cannot {label}: {self.locked}")
+
     # -- transactions -----------------------------------------------------
+    def edit(self, label: str, layout: bool = False):
+        """The public form of :meth:`_edit`: group validated edits into one undo step."""
+        return self._edit(label, layout)
+
     @contextmanager
-    def _edit(self, label: str):
+    def _edit(self, label: str, layout: bool = False):
+        """One undoable command; ``layout=True`` marks moves, allowed while locked."""
         if self._tx is not None:  # nested edits join the outer command
             yield
             return
+        if not layout:
+            self.check_unlocked(label)
         self._tx = []
         try:
             yield
@@ -100,22 +130,30 @@ class Store:
 
     def undo(self) -> str | None:
         """Revert the last edit; returns its label (None if there was nothing)."""
-        cmd = self.undo_stack.pop_undo()
+        cmd = self.undo_stack.undo_command()
         if cmd is None:
             return None
+        self._check_layout_only(cmd, "undo")
+        self.undo_stack.pop_undo()
         for _do, undo in reversed(cmd.ops):
             self._run(undo)
         self._emit("changed", label=f"undo {cmd.label}")
         return cmd.label
 
     def redo(self) -> str | None:
-        cmd = self.undo_stack.pop_redo()
+        cmd = self.undo_stack.redo_command()
         if cmd is None:
             return None
+        self._check_layout_only(cmd, "redo")
+        self.undo_stack.pop_redo()
         for do, _undo in cmd.ops:
             self._run(do)
         self._emit("changed", label=f"redo {cmd.label}")
         return cmd.label
+
+    def _check_layout_only(self, cmd: Command, what: str) -> None:
+        if self.locked is not None and any(do[0] != "_op_move" for do, _ in cmd.ops):
+            self.check_unlocked(f"{what} {cmd.label}")
 
     @property
     def modified(self) -> bool:
@@ -124,6 +162,11 @@ class Store:
     def mark_saved(self) -> None:
         self.undo_stack.set_clean()
         self._emit("changed", label="saved")
+
+    def mark_unsaved(self, label: str = "recovered") -> None:
+        """The document differs from its file (e.g. recovered from an autosave)."""
+        self.undo_stack.clean = None  # no undo position matches the file
+        self._emit("changed", label=label)
 
     # -- primitives (each returns its inverse) ----------------------------
     def _op_add_node(self, node: Node, index: int) -> tuple:

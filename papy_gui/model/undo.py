@@ -47,6 +47,13 @@ class UndoStack:
         self.index += 1
         return self.commands[self.index - 1]
 
+    def undo_command(self) -> Command | None:
+        """The command :meth:`pop_undo` would return, left in place."""
+        return self.commands[self.index - 1] if self.can_undo() else None
+
+    def redo_command(self) -> Command | None:
+        return self.commands[self.index] if self.can_redo() else None
+
     def can_undo(self) -> bool:
         return self.index > 0
 

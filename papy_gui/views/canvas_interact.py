@@ -1,11 +1,14 @@
 """Canvas gestures: select, move, connect port to port, rubber band, pan, zoom.
 
 Each gesture turns into one Document edit on release (so one drag is one
-undo step). Refused edits show their reason through ``message(text, error)``.
+undo step). Refused edits (a cycle, a run in progress...) show their reason
+through ``message(text, error)``.
 Bindings: Button-1 on a node selects/moves it (Shift toggles), from an
 output port drags a pipe, on the background draws a rubber band; middle or
-right drag pans; the wheel zooms about the pointer; double click on the
-background (or dropping a pipe there) opens the quick-add search.
+right drag pans, a right click without a drag opens the context menu of
+what is under the pointer (:mod:`context_menu`); the wheel zooms about the
+pointer; double click on the background (or dropping a pipe there) opens
+the quick-add search.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ class CanvasController:
         self.palette = palette
         self.message = message
         self.on_badge: Callable[[str], None] | None = None
+        # (part, what, px, py, x_root, y_root) of a right click: the context menu
+        self.on_context: Callable[..., None] | None = None
         self.clip: dict | None = None
         self.quick_add: QuickAdd | None = None
         self._mode: str | None = None
@@ -44,6 +49,7 @@ class CanvasController:
         for b in ("2", "3"):
             c.bind(f"<ButtonPress-{b}>", self._on_pan_start)
             c.bind(f"<B{b}-Motion>", self._on_pan_motion)
+        c.bind("<ButtonRelease-3>", self._on_right_release)
         c.bind("<MouseWheel>", lambda e: self._on_wheel(e, 1 if e.delta > 0 else -1))
         c.bind("<Button-4>", lambda e: self._on_wheel(e, 1))
         c.bind("<Button-5>", lambda e: self._on_wheel(e, -1))
@@ -141,12 +147,17 @@ class CanvasController:
             self.message(f"a pipe from node {up!r} to itself would close a cycle", True)
 
     def connect(self, up: str, down: str) -> bool:
+        return self.attempt(lambda: self.doc.connect(up, down), f"connected {up} → {down}")
+
+    def attempt(self, edit: Callable[[], object], done: str | None = None) -> bool:
+        """Run a document edit; a refusal goes to the status line. True if it ran."""
         try:
-            self.doc.connect(up, down)
+            edit()
         except EditError as exc:
             self.message(str(exc), True)
             return False
-        self.message(f"connected {up} → {down}", False)
+        if done:
+            self.message(done, False)
         return True
 
     # -- other gestures ------------------------------------------------------------
@@ -158,12 +169,25 @@ class CanvasController:
             self.open_quick_add(event.x, event.y)
 
     def _on_pan_start(self, event: tk.Event) -> None:
-        self._pan_at = (event.x, event.y)
+        self._pan_at = self._pan_from = (event.x, event.y)
+        self._panned = False
 
     def _on_pan_motion(self, event: tk.Event) -> None:
         x0, y0 = self._pan_at
+        fx, fy = self._pan_from
+        if not self._panned and abs(event.x - fx) + abs(event.y - fy) < 4:
+            return  # a right click that wobbles is still a click
+        self._panned = True
         self.view.pan(event.x - x0, event.y - y0)
         self._pan_at = (event.x, event.y)
+
+    def _on_right_release(self, event: tk.Event) -> None:
+        if getattr(self, "_panned", False) or self.on_context is None:
+            return
+        part, what = self.view.hit(event.x, event.y)
+        if part in ("port_in", "port_out", "badge"):
+            part = "node"
+        self.on_context(part, what, event.x, event.y, event.x_root, event.y_root)
 
     def _on_wheel(self, event: tk.Event, direction: int) -> None:
         self.view.zoom(1.15 if direction > 0 else 1 / 1.15, event.x, event.y)
@@ -171,34 +195,34 @@ class CanvasController:
     # -- commands ------------------------------------------------------------------
     def delete_selection(self) -> None:
         if self.doc.selection:
-            self.doc.delete_selection()
+            names = list(self.doc.selection)
+            self.attempt(self.doc.delete_selection, f"deleted {', '.join(names)}")
         elif self.view.selected_edge:
-            self.doc.disconnect(*self.view.selected_edge)
+            a, b = self.view.selected_edge
+            self.attempt(lambda: self.doc.disconnect(a, b), f"deleted the pipe {a} → {b}")
 
-    def copy(self) -> None:
-        if self.doc.selection:
-            self.clip = clipboard.copy_nodes(self.doc, self.doc.selection)
+    def copy(self, names: list[str] | None = None) -> None:
+        names = self.doc.selection if names is None else names
+        if names:
+            self.clip = clipboard.copy_nodes(self.doc, names)
             self.message(f"copied {len(self.clip['nodes'])} node(s)", False)
 
-    def paste(self) -> None:
+    def paste(self) -> list[str]:
+        new: list[str] = []
         if self.clip:
-            clipboard.paste(self.doc, self.clip)
+            self.attempt(lambda: new.extend(clipboard.paste(self.doc, self.clip)))
+        if new:
+            self.message(f"pasted {len(new)} node(s): {', '.join(new)}", False)
+        return new
 
     def add_type_at(self, ntype: NodeType, px: float, py: float,
                     connect_from: str | None = None) -> str | None:
-        """Create a node of ``ntype`` centred at canvas pixel (px, py)."""
-        x, y = self.view.to_world(px, py)
+        """Create a node of ``ntype`` centred at canvas pixel (px, py), moved if
+        needed so that all of it is in view."""
+        x, y = self.view.to_world(*self.view.clamp(px, py))
         x, y = round(x - NODE_W / 2), round(y - NODE_H / 2)
         try:
-            with self.doc._edit(f"add {ntype.name}"):
-                name = add_from_type(self.doc, ntype, x, y)
-                if connect_from:
-                    need = self.doc.nodes[connect_from].out_n
-                    node = self.doc.nodes[name]
-                    if (node.in_n != need and "consume" not in ntype.hints
-                            and need % node.option("spawn") == 0):
-                        self.doc.set_option(name, "consume", need // node.option("spawn"))
-                    self.doc.connect(connect_from, name)
+            name = add_from_type(self.doc, ntype, x, y, connect_from=connect_from)
         except EditError as exc:
             self.message(str(exc), True)
             return None

@@ -31,6 +31,19 @@ PORT_IN, PORT_OUT = "#3d8bd9", "#f08c2e"
 EDGE, EDGE_SELECTED = "#7b8794", SELECT
 
 
+def badge_text(errors: int) -> str:
+    return str(errors) if errors < 1000 else "999+"
+
+
+def _pill(x0: float, y0: float, x1: float, y1: float) -> list[float]:
+    """Points of a smoothed polygon drawn as a pill: doubled points keep the
+    straight edges straight, the corner points round the ends."""
+    r = (y1 - y0) / 2
+    return [x0 + r, y0, x0 + r, y0, x1 - r, y0, x1 - r, y0, x1, y0, x1, y0 + r, x1, y0 + r,
+            x1, y1 - r, x1, y1 - r, x1, y1, x1 - r, y1, x1 - r, y1, x0 + r, y1, x0 + r, y1,
+            x0, y1, x0, y1 - r, x0, y1 - r, x0, y0 + r, x0, y0 + r, x0, y0]
+
+
 class CanvasView:
     """The drawing half of the canvas."""
 
@@ -47,6 +60,8 @@ class CanvasView:
         # what the run items show now, so a stats tick only touches what changed
         self._drawn_run: dict[str, tuple[tuple, str]] = {}
         self._drawn_wait: dict[tuple[str, str], int] = {}
+        # called after the view moves or the drawing's extent changes (scrollbars)
+        self.on_view_changed: list = []
         run_state.subscribe(self._on_run)
         canvas.bind("<Configure>", self._on_configure, add=True)
         self._fit_pending = False
@@ -95,17 +110,23 @@ class CanvasView:
             self.canvas.delete(f"n:{data['old']}")
             self.redraw_edges()
             self.draw_node(data["new"])
-        elif event == "edge_added":
-            self.draw_edge(*data["edge"])
-        elif event == "edge_removed":
-            self.canvas.delete(self.edge_tag(*data["edge"]))
-            if self.selected_edge == tuple(data["edge"]):
-                self.selected_edge = None
+        elif event in ("edge_added", "edge_removed"):
+            up, down = data["edge"]
+            if event == "edge_removed":
+                self.canvas.delete(self.edge_tag(up, down))
+                if self.selected_edge == (up, down):
+                    self.selected_edge = None
+            # a pipe makes its downstream node a non-input node (or, removed, an
+            # input node again): redraw both ends for the header colour
+            for name in (up, down):
+                self.draw_node(name)
+                self.draw_edges_of(name)
+            return
         elif event in ("selection_changed", "resources_changed", "inputs_changed"):
             for name in self.doc.nodes:
                 self.draw_node(name)
-        elif event == "reset":
-            self.redraw()
+        if event in ("node_added", "node_moved", "node_removed", "node_renamed"):
+            self.view_changed()
 
     def _on_run(self, event: str, data: dict) -> None:
         if event in ("stats", "error", "state"):
@@ -156,6 +177,11 @@ class CanvasView:
             self.draw_node(name)
         self.redraw_edges()
         self.draw_hint()
+        self.view_changed()
+
+    def view_changed(self) -> None:
+        for fn in self.on_view_changed:
+            fn()
 
     def draw_hint(self) -> None:
         """A grey hint in the middle of an empty canvas."""
@@ -244,13 +270,31 @@ class CanvasView:
         c.create_polygon(x + w - r * 0.4, cy - r * 1.2, x + w + r * 1.3, cy,
                          x + w - r * 0.4, cy + r * 1.2, fill=PORT_OUT, outline="white",
                          width=2, tags=tags + ("port_out",))
-        errors = look[0]
-        if errors:
-            bx, by = x + w - 4 * s, y - 4 * s
-            c.create_oval(bx - 11 * s, by - 11 * s, bx + 11 * s, by + 11 * s, fill="#d93030",
-                          outline="white", width=2, tags=tags + ("badge",))
-            c.create_text(bx, by, text=str(errors), fill="white", font=self._font(8, True),
-                          tags=tags + ("badge",))
+        if look[0]:
+            self._draw_badge(name, x + w - 4 * s, y - 4 * s, look[0])
+
+    def _draw_badge(self, name: str, bx: float, by: float, errors: int) -> None:
+        """The red error count at (bx, by): a circle for 1-2 digits, a pill that
+        fits its text beyond (capped at ``999+``)."""
+        c, s, tags = self.canvas, self.scale, ("node", f"n:{name}", "badge")
+        text = badge_text(errors)
+        r = 11 * s
+        if len(text) <= 2:
+            c.create_oval(bx - r, by - r, bx + r, by + r, fill="#d93030", outline="white",
+                          width=2, tags=tags + ("badge_shape",))
+        else:  # wide enough for its text: ~7 px per bold 8 pt digit at 96 dpi
+            half = (len(text) * 3.6 + 6) * s
+            c.create_polygon(_pill(bx - half, by - r, bx + half, by + r), smooth=True,
+                             fill="#d93030", outline="white", width=2,
+                             tags=tags + ("badge_shape",))
+        c.create_text(bx, by, text=text, fill="white", font=self._font(8, True),
+                      tags=tags + ("badge_text",))
+
+    def clamp(self, px: float, py: float, margin: float = 8) -> tuple[float, float]:
+        """Canvas pixel (px, py) moved so that a node centred there is fully visible."""
+        hw, hh = NODE_W * self.scale / 2 + margin, NODE_H * self.scale / 2 + margin
+        w, h = self.canvas.winfo_width(), self.canvas.winfo_height()
+        return (min(max(px, hw), max(hw, w - hw)), min(max(py, hh), max(hh, h - hh)))
 
     # -- zoom, pan, fit -------------------------------------------------------
     def zoom(self, factor: float, px: float | None = None, py: float | None = None) -> None:
@@ -267,9 +311,11 @@ class CanvasView:
         self.oy += dy
         self.canvas.move("node", dx, dy)
         self.canvas.move("edge", dx, dy)
+        self.view_changed()
 
     def _on_configure(self, event) -> None:
         self.draw_hint()
+        self.view_changed()
         if self._fit_pending and event.width > 1:
             self._fit_pending = False
             self.fit()

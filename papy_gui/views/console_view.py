@@ -4,12 +4,17 @@ Multi-line input (``codeop`` decides when a statement is complete), history
 with Up/Down, pygments highlighting of input and tracebacks, ``print`` output
 captured into the view. Code runs on the Tk thread, in ``namespace``; the
 source of every ``def`` typed here is kept so "Add as node" can write it out.
+Each input is compiled as ``<console#N>`` and its text put in ``linecache``
+(like IDLE's ``<pyshell#N>``): tracebacks show the lines, and ``inspect``
+finds the source of a console function the script writer needs as a helper.
 """
 from __future__ import annotations
 
 import ast
 import codeop
 import contextlib
+import itertools
+import linecache
 import logging
 import sys
 import tkinter as tk
@@ -34,6 +39,12 @@ class _Writer:
         pass
 
 
+def _remember_source(filename: str, source: str) -> None:
+    """Keep ``source`` in linecache under ``filename`` (an mtime of None: never evicted)."""
+    text = source if source.endswith("\n") else source + "\n"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+
+
 class ConsoleView(ttk.Frame):
     def __init__(self, master: tk.Misc, namespace: dict,
                  add_node: Callable[[str, str], object] | None = None) -> None:
@@ -45,6 +56,7 @@ class ConsoleView(ttk.Frame):
         self._hist_pos = 0
         self._buffer: list[str] = []
         self._compiler = codeop.CommandCompiler()
+        self._inputs = itertools.count(1)
         bar = ttk.Frame(self)
         bar.pack(fill="x")
         self.add_button = ttk.Menubutton(bar, text="Add as node")
@@ -142,17 +154,19 @@ class ConsoleView(ttk.Frame):
         self._hist_pos = len(self.history)
         self._buffer.append(line)
         source = "\n".join(self._buffer)
+        filename = f"<console#{next(self._inputs)}>"
         try:
-            code = self._compiler(source, "<console>", "single")
+            code = self._compiler(source, filename, "single")
         except (SyntaxError, OverflowError, ValueError):
             self._buffer = []
-            self._show_exception(skip=0)
+            self._show_exception(syntax=True)
             self._prompt(">>> ")
             return False
         if code is None:
             self._prompt("... ")
             return True
         self._buffer = []
+        _remember_source(filename, source)
         self._remember_defs(source)
         self._exec(code)
         self._prompt(">>> ")
@@ -162,11 +176,13 @@ class ConsoleView(ttk.Frame):
         """Run a block of code as if typed (used by tests and "Add as node")."""
         self.write(source.rstrip("\n") + "\n", "prompt")
         self._remember_defs(source)
+        filename = f"<console#{next(self._inputs)}>"
         try:
-            code = compile(source, "<console>", "exec")
+            code = compile(source, filename, "exec")
         except SyntaxError:
-            self._show_exception(skip=0)
+            self._show_exception(syntax=True)
             return
+        _remember_source(filename, source)
         self._exec(code)
 
     def _exec(self, code) -> None:
@@ -180,16 +196,20 @@ class ConsoleView(ttk.Frame):
         except SystemExit:
             self.write("(SystemExit ignored in the console)\n", "stderr")
         except BaseException:
-            self._show_exception(skip=1)
+            self._show_exception()
         finally:
             sys.displayhook = hook
             self.refresh_functions()
 
-    def _show_exception(self, skip: int) -> None:
+    def _show_exception(self, syntax: bool = False) -> None:
+        """The current exception as the user's code raised it: a syntax error
+        without frames (they would be the compiler's and this view's), any
+        other error without the frame that ran the input."""
         etype, value, tb = sys.exc_info()
-        for _ in range(skip):
-            tb = tb.tb_next if tb is not None else None
-        text = "".join(traceback.format_exception(etype, value, tb))
+        if syntax:
+            text = "".join(traceback.format_exception_only(etype, value))
+        else:
+            text = "".join(traceback.format_exception(etype, value, tb.tb_next if tb else None))
         start = self.text.index("end-1c")
         self.text.insert("end", text, ("stderr",))
         highlight(self.text, start, "end-1c", TRACEBACK)

@@ -1,5 +1,9 @@
 """A two-column form whose fields commit on Return / focus-out and show the
-model's refusal right under the field (``EditError.field`` picks the row)."""
+model's refusal right under the field (``EditError.field`` picks the row),
+in a frame that scrolls (scrollbar and mouse wheel).
+
+Help and error text wraps to the form's width: the labels' ``wraplength``
+follows each ``<Configure>`` of the form, so widening the panel unwraps it."""
 from __future__ import annotations
 
 import tkinter as tk
@@ -17,6 +21,35 @@ class Form(ttk.Frame):
         self.widgets: dict[str, tk.Widget] = {}
         self.errors: dict[str, ttk.Label] = {}
         self._row = 0
+        self._wrapped: list[tuple[ttk.Label, bool]] = []  # (label, spans both columns)
+        self.bind("<Configure>", self._on_configure, add=True)
+
+    def note(self, text: str, span: bool = False) -> ttk.Label:
+        """A hint under the previous field (in the value column, or ``span``ning both)."""
+        label = ttk.Label(self, text=text, style="Hint.TLabel", justify="left",
+                          wraplength=230)
+        label.grid(row=self._row, column=0 if span else 1, columnspan=2 if span else 1,
+                   sticky="w")
+        self._row += 1
+        self._wrapped.append((label, span))
+        return label
+
+    @property
+    def hints(self) -> list[ttk.Label]:
+        """The hint labels under fields (in the value column)."""
+        return [label for label, span in self._wrapped if not span]
+
+    def _on_configure(self, event: tk.Event) -> None:
+        self.rewrap(event.width)
+
+    def rewrap(self, width: int) -> None:
+        """Wrap hints and errors to ``width`` pixels of form (the value column's part)."""
+        if width < 50:
+            return
+        bbox = self.grid_bbox(1, 0)
+        value_x = bbox[0] if bbox and bbox[0] > 0 else width // 3
+        for label, span in self._wrapped:
+            label.configure(wraplength=max(80, (width if span else width - value_x) - 6))
 
     def destroy(self) -> None:
         """Destroy the widgets and drop the Tk variables here, on the Tk thread.
@@ -43,6 +76,7 @@ class Form(ttk.Frame):
         err.grid(row=self._row + 1, column=0, columnspan=2, sticky="w")
         err.grid_remove()
         self.errors[key] = err
+        self._wrapped.append((err, True))
         self._row += 2
 
     def entry(self, key: str, label: str, value: str, commit: Callable[[str], None]) -> ttk.Entry:
@@ -101,6 +135,7 @@ class Form(ttk.Frame):
             err.grid(row=self._row, column=0, columnspan=2, sticky="w")
             err.grid_remove()
             self.errors[key] = err
+            self._wrapped.append((err, True))
             self._row += 1
 
     def commit(self, key: str, action: Callable[[], None]) -> bool:
@@ -144,3 +179,28 @@ class ScrolledFrame(ttk.Frame):
         self.inner.bind("<Configure>", lambda e: self.canvas.configure(
             scrollregion=self.canvas.bbox("all")))
         self.canvas.bind("<Configure>", lambda e: self.canvas.itemconfigure(self._win, width=e.width))
+        # The wheel scrolls the panel wherever the pointer is over it: one global
+        # binding per window that checks the pointer's widget is inside this frame
+        # (Tk sends wheel events to the widget under the pointer, e.g. an entry).
+        for seq in ("<Button-4>", "<Button-5>", "<MouseWheel>"):
+            self.bind_all(seq, self._on_wheel, add=True)
+
+    def _on_wheel(self, event: tk.Event) -> str | None:
+        widget, me = event.widget, str(self)
+        if not isinstance(widget, tk.Misc) or not (str(widget) == me
+                                                  or str(widget).startswith(me + ".")):
+            return None
+        if isinstance(widget, (tk.Text, tk.Listbox)):
+            return None  # scrolls itself (a code editor in the form)
+        if event.num == 4 or getattr(event, "delta", 0) > 0:
+            step = -1
+        elif event.num == 5 or getattr(event, "delta", 0) < 0:
+            step = 1
+        else:
+            return None
+        if self.canvas.yview() != (0.0, 1.0):  # nothing to scroll when it all fits
+            self.canvas.yview_scroll(step * 2, "units")
+        return "break"
+
+    def scroll_top(self) -> None:
+        self.canvas.yview_moveto(0)

@@ -19,8 +19,10 @@ COLORS = {
     Token.Generic.Error: "#c0392b", Token.Generic.Traceback: "#c0392b",
     Token.Generic.Heading: "#c0392b",
 }
-PYTHON = PythonLexer()
-TRACEBACK = PythonTracebackLexer()
+# stripnl=False: pygments drops leading newlines by default, which would shift
+# every tag of a text that starts with an empty line
+PYTHON = PythonLexer(stripnl=False)
+TRACEBACK = PythonTracebackLexer(stripnl=False)
 MONO = ("DejaVu Sans Mono", 10)
 
 

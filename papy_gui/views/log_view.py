@@ -5,7 +5,8 @@ SimpleQueue and returns. The Tk thread calls ``LogView.drain()`` from the
 app's ``after`` loop. The view keeps the last ``limit`` records (re-filtered
 on demand by level, node and search text), colours them by level, and
 autoscrolls unless the user scrolled up. Clicking a record that names a
-node selects that node. "Log to file…" appends every record to a file.
+node selects that node. "Log to file…" writes every record the view holds
+to a file, then appends each new one until stopped.
 
 Why drain() looks the way it does (benchmarks/gui.md): while engine threads
 run Python code, every Tcl call made from the Tk thread releases the GIL and
@@ -124,10 +125,19 @@ class LogView(ttk.Frame):
 
     # -- log file -------------------------------------------------------------------
     def set_file(self, path: str | None) -> None:
-        """Also append every record to ``path`` (None stops)."""
+        """Write the records held so far to ``path``, then append each new one
+        (None stops). Records still queued are drawn first, so none is lost."""
         if self.file:
             self.file.close()
-        self.file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+            self.file = None
+        if path:
+            while self.drain():  # what was logged before the click belongs to "so far"
+                pass
+        # "w": the save dialog asked before replacing an existing file
+        self.file = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+        if self.file is not None and self.records:
+            self.file.write("".join(map(self._line, self.records)))
+            self.file.flush()
         self.file_path = path or None
         self.file_label.configure(text=f"→ {path}" if path else "")
         self.file_button.configure(text="Stop logging to file" if path else "Log to file…")

@@ -48,6 +48,7 @@ class PaletteView(ttk.Frame):
         self.tree.bind("<ButtonRelease-1>", self._on_release)
         self.tree.bind("<Double-Button-1>", self._on_double)
         self.tree.bind("<Return>", self._on_double)
+        self.tree.tag_configure("empty", foreground="#5a6470")
         self.refresh()
 
     def refresh(self) -> None:
@@ -65,6 +66,12 @@ class PaletteView(ttk.Frame):
         if text and first:
             self.tree.selection_set(first)
             self.tree.see(first)
+        elif text.strip():  # say so, rather than show an empty list and stale docs
+            self.tree.insert("", "end", text=f" No node matches {text.strip()!r}",
+                             tags=("empty",))
+            self.show_doc(None)
+            self._write_doc("Try a shorter word, or a category (text, files, core). "
+                            "Names, categories and descriptions are searched.")
 
     def visible_names(self) -> list[str]:
         return [t.name for t in self._items.values()]
@@ -79,6 +86,11 @@ class PaletteView(ttk.Frame):
         sel = self.tree.selection()
         t = self._items.get(sel[0]) if sel else None
         self.show_doc(t)
+
+    def _write_doc(self, text: str) -> None:
+        self.doc_text.configure(state="normal")
+        self.doc_text.insert("end", text)
+        self.doc_text.configure(state="disabled")
 
     def show_doc(self, t: NodeType | None) -> None:
         self.doc_text.configure(state="normal")

@@ -2,7 +2,11 @@
 
 Rebuilt when the selection changes; refreshed in place after other edits so
 that typing and tabbing between fields is not interrupted. Every change is a
-Document edit; refusals appear under the field.
+Document edit; refusals appear under the field. A function's source is
+applied by "Apply source" (the status line says how it went), and when the
+selection moves to another node with unapplied source text, that text is
+applied -- or, if it does not parse, the user is asked whether to discard
+it or keep editing (the selection then stays).
 """
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import ast
 import logging
 import tkinter as tk
 from collections.abc import Callable
-from tkinter import filedialog, ttk
+from tkinter import filedialog, messagebox, ttk
+from typing import Any
 
 from ..model.document import Document
 from ..model.errors import EditError
@@ -55,12 +60,19 @@ class PropsView(ttk.Frame):
         self.node_form: Form | None = None
         self.res_form: Form | None = None
         self.code: CodeText | None = None
+        self._code_index = 0
+        self._loaded_source = ""  # what the code editor was given: more is unapplied
+        self._staying = False     # re-selecting a node whose source was kept
         self._shown: tuple | None = None
+        # the dialogs (the app routes them through App.modal; tests replace them)
+        self.ask_discard: Callable[[str], bool] = lambda text: messagebox.askyesno(
+            "Unapplied source", text, parent=self)
+        self.ask_files: Callable[..., Any] = filedialog.askopenfilenames
         self.title = ttk.Label(self, text="Properties", style="Heading.TLabel")
         self.title.pack(anchor="w")
         res = ttk.Frame(self)
         res.pack(fill="x", side="bottom")
-        scroller = ScrolledFrame(self, width=260)
+        scroller = self.scroller = ScrolledFrame(self, width=260)
         scroller.pack(fill="both", expand=True)
         self.body = scroller.inner
         ttk.Label(res, text="Resources (shared pools)", style="Heading.TLabel").pack(anchor="w", pady=(8, 2))
@@ -83,8 +95,65 @@ class PropsView(ttk.Frame):
         self.refresh()
 
     def _on_doc(self, event: str, data: dict) -> None:
-        if event in ("selection_changed", "changed", "reset", "node_renamed", "resources_changed"):
+        if event == "selection_changed" and not self._staying and not self._leave_node():
+            return
+        if event in ("selection_changed", "changed", "node_renamed", "resources_changed",
+                     "lock_changed"):
             self.refresh()
+
+    # -- unapplied source ----------------------------------------------------------
+    def source_pending(self) -> bool:
+        """The code editor holds text that is not the node's source yet."""
+        return self.code is not None and self.code.winfo_exists() and \
+            self.code.value() != self._loaded_source
+
+    def _leave_node(self) -> bool:
+        """The selection moved: apply (or drop) the shown node's unapplied source.
+        False when the user keeps editing: the old node is selected again."""
+        old = self._shown[0] if self._shown else None
+        sel = self.doc.selection
+        if old not in self.doc.nodes:  # deleted (or undone): its text goes with it
+            return True
+        if (len(sel) == 1 and sel[0] == old) or not self.source_pending():
+            return True
+        if self.commit_pending():
+            return True
+        self._staying = True
+        try:
+            self.doc.select([old])
+        finally:
+            self._staying = False
+        return False
+
+    def commit_pending(self) -> bool:
+        """Apply unapplied source text; if it is refused, ask whether to discard it.
+        True when nothing unapplied is left."""
+        if not self.source_pending() or self.apply_source(self._code_index):
+            return True
+        name = self._shown[0] if self._shown else "?"
+        error = self.node_form.error_text("source") if self.node_form else ""
+        if self.ask_discard(f"The source typed for node {name} was not applied:\n{error}\n\n"
+                            "Discard it? (No: keep editing it)"):
+            self._loaded_source = self.code.value() if self.code else ""
+            self.message(f"discarded the unapplied source of node {name}", False)
+            return True
+        return False
+
+    def apply_source(self, index: int = 0) -> bool:
+        """"Apply source": the code editor's text becomes function ``index``'s
+        source (one undo step); the outcome goes to the status line."""
+        f, code = self.node_form, self.code
+        name = self._shown[0] if self._shown else None
+        if f is None or code is None or name not in self.doc.nodes:
+            return False
+        text = code.value()
+        if f.commit("source", lambda: self.doc.set_function_source(name, text, index)):
+            self._loaded_source = text
+            fname = self.doc.nodes[name].functions[index].name
+            self.message(f"applied the source of node {name} (function {fname})", False)
+            return True
+        self.message(f"source of node {name} not applied: {f.error_text('source')}", True)
+        return False
 
     # -- node form ----------------------------------------------------------------
     def refresh(self) -> None:
@@ -96,6 +165,7 @@ class PropsView(ttk.Frame):
         if key != self._shown:
             self._shown = key
             self._build_node_form(name)
+            self.scroller.scroll_top()  # each node's form starts with its name
         elif node is not None:
             self._load_node_values(name)
         self._refresh_resources()
@@ -111,7 +181,8 @@ class PropsView(ttk.Frame):
             self.title.configure(text="Properties")
             return
         node = self.doc.nodes[name]
-        self.title.configure(text=f"Node {name}")
+        locked = " (locked: running)" if self.doc.locked else ""
+        self.title.configure(text=f"Node {name}{locked}")
         f = self.node_form = Form(self.body)
         f.pack(fill="both", expand=True)
         doc = self.doc
@@ -121,19 +192,18 @@ class PropsView(ttk.Frame):
             ntype = self.palette.find_for(func)
             f.heading(f"ƒ {func.label}")
             if ntype is not None and ntype.summary:
-                ttk.Label(f, text=ntype.summary, style="Hint.TLabel", wraplength=260).grid(
-                    row=f._row, column=0, columnspan=2, sticky="w")
-                f._row += 1
+                f.note(ntype.summary, span=True)
             if ntype is not None and ntype.params:
                 self._param_fields(f, i, ntype.params)
             else:  # no metadata: one free-text field of Python arguments
                 f.entry(f"args{i}", "Arguments", "",
                         lambda v, i=i: doc.set_args(cur(), i, *split_args(v)))
             if func.source is not None:
-                self.code = CodeText(f, height=8, width=36)
+                self.code, self._code_index, self._loaded_source = \
+                    CodeText(f, height=8, width=36), i, func.source
                 f.custom(self.code, key="source")
-                f.button("Apply source", lambda i=i: f.commit(
-                    "source", lambda: doc.set_function_source(cur(), self.code.value(), i)))
+                self.code.set(func.source)
+                f.button("Apply source", lambda i=i: self.apply_source(i))
         f.heading("Piper options")
         values = [SERIAL] + list(doc.resources)
         f.combo("parallel", "Parallel", SERIAL, values,
@@ -169,9 +239,7 @@ class PropsView(ttk.Frame):
             hint = f"{p.type}, " + ("required" if p.required else f"default {p.default}")
             if p.doc:
                 hint += f" — {p.doc}"
-            ttk.Label(f, text=hint, style="Hint.TLabel", wraplength=230, justify="left").grid(
-                row=f._row, column=1, sticky="w")
-            f._row += 1
+            f.note(hint)
 
     def _set_param(self, i: int, params: tuple[ParamInfo, ...], param: ParamInfo,
                    text: str) -> None:
@@ -213,10 +281,11 @@ class PropsView(ttk.Frame):
                     state = bool_state(p, text)  # None: an expression or unset
                     put(key, bool(state))
                     f.widgets[key].state(["alternate" if state is None else "!alternate"])
-        if self.code is not None and focus is not self.code:
-            src = next((fn.source for fn in node.functions if fn.source is not None), "")
-            if self.code.value() != src:
+        if self.code is not None and focus is not self.code and not self.source_pending():
+            src = node.functions[self._code_index].source or ""
+            if self.code.value() != src:  # e.g. undo of a source edit
                 self.code.set(src)
+            self._loaded_source = src
         put("parallel", node.option("parallel") or SERIAL)
         for key in ("consume", "produce", "spawn"):
             put(key, str(node.option(key)))
@@ -228,7 +297,7 @@ class PropsView(ttk.Frame):
         put("input", self.doc.inputs.get(name, ""))
 
     def _cmd_choose_files(self) -> None:
-        paths = filedialog.askopenfilenames(parent=self, title="Input files")
+        paths = self.ask_files(parent=self, title="Input files")
         if paths and self._shown and self._shown[0]:
             self.node_form.commit("input", lambda: self.doc.set_input(self._shown[0], repr(list(paths))))
 

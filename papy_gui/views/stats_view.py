@@ -1,4 +1,7 @@
-"""The per-node statistics table (a Treeview fed by RunState snapshots)."""
+"""The per-node statistics table (a Treeview fed by RunState snapshots).
+
+State and items/s come from ``RunState.node_state`` / ``throughput``, the
+same calls the canvas uses, so the two never disagree."""
 from __future__ import annotations
 
 import tkinter as tk
@@ -45,6 +48,9 @@ class StatsView(ttk.Frame):
         text = f"State: {rs.state}"
         if isinstance(elapsed, (int, float)):
             text += f"   elapsed {elapsed:.1f} s"
+            paused = rs.paused_s
+            if paused >= 0.05:
+                text += f" (paused {paused:.1f} s)"
         if rs.message:
             text += f"   {rs.message}"
         if text != self._summary:
@@ -52,7 +58,8 @@ class StatsView(ttk.Frame):
             self.summary.configure(text=text)
         shown = self._shown
         for name, s in rs.pipers.items():
-            values = tuple(self._fmt(k, s.get(k)) for k, _, _ in COLUMNS)
+            shown_now = dict(s, state=rs.node_state(name), throughput=rs.throughput(name))
+            values = tuple(self._fmt(k, shown_now.get(k)) for k, _, _ in COLUMNS)
             tags = ("errors",) if s.get("errors") else ()
             if name not in shown:
                 self.tree.insert("", "end", iid=name, text=name, values=values, tags=tags)

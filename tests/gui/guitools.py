@@ -39,13 +39,15 @@ def screenshot(root, name: str) -> Path | None:
     return path
 
 
-def make_app(tmp_path_factory):
+def make_app(tmp_path_factory, state_dir=None):
+    """An App on a new Tk root, its state (recent files, autosaves, window
+    layout) in ``state_dir`` or a new temporary folder; dialogs answered."""
     if not os.environ.get("DISPLAY"):
         pytest.skip("needs a display: run under xvfb-run -a")
     import tkinter as tk
 
     from papy_gui.app import App
-    os.environ["PAPY_GUI_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    os.environ["PAPY_GUI_STATE_DIR"] = str(state_dir or tmp_path_factory.mktemp("state"))
     root = tk.Tk()
     root.geometry("1280x820+0+0")
     app = App(root)

@@ -1,0 +1,66 @@
+"""Export fidelity (issue 12, item 1): what a pipeline takes from the console is
+saved with it, so the saved script runs headless as it ran in the editor."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from guitools import pump
+from papy_gui.model.items import Func
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
+
+PAPY = [sys.executable, "-m", "papy_engine.cli"]
+
+
+def type_lines(console, *lines):
+    """Feed lines as typed followed by Return (a block ends with an empty line)."""
+    for line in lines:
+        console.push(line)
+
+
+def papy_run(path, cwd):
+    return subprocess.run(PAPY + ["run", str(path), "--quiet"], capture_output=True,
+                          text=True, cwd=cwd, timeout=60)
+
+
+def test_console_import_and_helper_travel_with_the_node(app, tmp_path):
+    app.files.new()
+    con = app.console
+    type_lines(con, "import time", "STEP = 1",
+               "def bump(x):", "    return x + STEP", "",
+               "def slow(inbox):", "    time.sleep(0.001)", "    return bump(inbox[0])", "")
+    assert "Error" not in con.text.get("1.0", "end")
+    node = con.add_function("slow")
+    assert node == "slow"
+    status = str(app.status.cget("text"))
+    assert "added STEP, bump, time from the console" in status, status
+    assert "import time" in app.doc.preamble and "def bump(x):" in app.doc.preamble
+    assert app.script_view.code.value() == app.doc.preamble  # the Script tab shows it
+    app.doc.set_input(node, "range(20)")
+    path = tmp_path / "slowflaky.py"
+    assert app.files._save_to(str(path))
+    run = papy_run(path, tmp_path)  # a fresh process: no console names
+    assert run.returncode == 0, run.stderr
+    # and the same document runs in the editor
+    assert app.runs.run()
+    assert pump(app.root, lambda: app.run_state.state == "finished" and not app.bridge.running,
+                60), app.run_state.state
+    app.bridge.refresh_stats()
+    assert app.run_state.pipers["slow"]["errors"] == 0
+
+
+def test_a_node_source_using_a_console_import_is_saved_with_it(app, tmp_path):
+    app.files.new()
+    type_lines(app.console, "import math")
+    src = "def root(inbox):\n    return math.sqrt(inbox[0])\n"
+    app.doc.add_node(Func("root", None, "root", src), name="root")
+    app.doc.set_input("root", "[4, 9]")
+    assert "math" not in app.doc.preamble
+    path = tmp_path / "root.py"
+    assert app.files._save_to(str(path))
+    assert "import math" in path.read_text(encoding="utf-8")
+    assert "added math from the console" in str(app.status.cget("text"))
+    assert papy_run(path, tmp_path).returncode == 0

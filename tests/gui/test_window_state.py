@@ -1,0 +1,44 @@
+"""Window state (issue 12, item 10): size, position and pane splits are
+remembered from one session to the next."""
+from __future__ import annotations
+
+import pytest
+
+from guitools import make_app, pump
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
+
+
+def laid_out(app):
+    return app.hpane.sashpos(1) > app.hpane.sashpos(0) > 0 and app.vpane.sashpos(0) > 0
+
+
+def test_size_position_and_splits_come_back(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    first = make_app(tmp_path_factory, state)
+    root = first.root
+    root.geometry("1100x700+40+30")
+    assert pump(root, lambda: root.winfo_width() == 1100 and laid_out(first), 10)
+    first.hpane.sashpos(0, 180)
+    first.hpane.sashpos(1, 760)
+    first.vpane.sashpos(0, 420)
+    root.update()
+    splits = (first.hpane.sashpos(0), first.hpane.sashpos(1), first.vpane.sashpos(0))
+    geometry = root.geometry()
+    assert geometry == "1100x700+40+30"
+    first.close(ask=False)
+    assert (state / "window.json").exists()
+
+    from papy_gui.app import open_app  # a new session, as `papy gui` starts it
+    second = open_app([])
+    assert not isinstance(second, int)
+    try:
+        second.files.ask_yes_no = lambda *a, **k: False
+        r2 = second.root
+        assert pump(r2, lambda: r2.winfo_width() == 1100 and laid_out(second), 10)
+        assert r2.geometry() == geometry
+        assert pump(r2, lambda: (second.hpane.sashpos(0), second.hpane.sashpos(1),
+                                 second.vpane.sashpos(0)) == splits, 5), \
+            (second.hpane.sashpos(0), second.hpane.sashpos(1), second.vpane.sashpos(0), splits)
+    finally:
+        second.close(ask=False)
