@@ -45,7 +45,8 @@ class Case:
     def __repr__(self) -> str:
         lines = [f"pools = [{', '.join(p.code() for p in self.pools)}]"]
         lines += [f"{p.name} = {self._piper_code(p)}" for p in self.spec.pipers]
-        lines.append(f"plumber = Plumber({'' if self.stride is None else f'stride={self.stride}'})")
+        stride = "" if self.stride is None else f"stride={self.stride}"
+        lines.append(f"plumber = Plumber({stride})")
         for step in self.spec.build:
             lines.append(f"plumber.add_piper({step[0]})" if len(step) == 1
                          else f"plumber.add_pipe(({', '.join(step)}))")
@@ -107,7 +108,7 @@ def build(case: Case) -> Plumber:
     return plumber
 
 
-def finish(plumber: Plumber, timeout: float = 10.0) -> None:
+def finish(plumber: Plumber, timeout: float = 20.0) -> None:
     """Wait for the run to end; a hang is a failure (after trying to stop it)."""
     if not plumber.wait(timeout):
         state = plumber.state

@@ -158,8 +158,9 @@ def cases(draw, max_pipers: int = 7, processes: bool = True, min_len: int = 0) -
     spec.inputs = [list(range(1000 * k, 1000 * k + max(min_len, nodes[int(name[1:])]["length"])))
                    for k, name in enumerate(ref.inputs(spec))]
     pools = draw(st.lists(_pool(processes), max_size=3))
-    if sum(p.kind == "process" for p in pools) > 1:  # at most one process pool
-        pools = [p if p.kind == "thread" or i == [q.kind for q in pools].index("process")
-                 else PoolSpec("thread", p.workers, p.stride, p.buffer) for i, p in enumerate(pools)]
+    kinds = [p.kind for p in pools]
+    for i, p in enumerate(pools):  # at most one process pool
+        if p.kind == "process" and i != kinds.index("process"):
+            p.kind = "thread"
     parallel = _assign(spec, nodes, pools, draw(st.booleans()))
     return Case(spec, pools, parallel, draw(st.none() | st.integers(1, 7)))

@@ -183,7 +183,8 @@ def test_fork_join(stride):
     for r, k in itertools.product([0, 1, 2, 7, 12], range(5)):
         mix = mixes()[k]
         par = [m if m else False for m in mix]
-        p1, p2 = Piper(ipasser, parallel=par[0], name="p1"), Piper(ipasser, parallel=par[1], name="p2")
+        p1 = Piper(ipasser, parallel=par[0], name="p1")
+        p2 = Piper(ipasser, parallel=par[1], name="p2")
         p3 = Piper(ipasser, parallel=par[2], name="p3")
         p4 = Piper(npasser, parallel=par[3], name="p4", track=True)
         plumber = Plumber()
@@ -262,7 +263,8 @@ def test_startstop_diamond_on_random_pools(seed):
         imaps = [pools(n=1 + seed % 2) for _ in range(4)]
         pick = [imaps[(seed * 3 + k + n) % 4] for k in range(4)]
         pwr, dbl3 = Piper(power2, parallel=pick[0]), Piper(mul2, parallel=pick[1], name="d3")
-        dbl4, s = Piper(mul2, parallel=pick[2], name="d4"), Piper(sumof2, parallel=pick[3], track=True)
+        dbl4 = Piper(mul2, parallel=pick[2], name="d4")
+        s = Piper(sumof2, parallel=pick[3], track=True)
         d = Plumber()
         for pipe in ((pwr, dbl3), (pwr, dbl4), (dbl3, s), (dbl4, s)):
             d.add_pipe(pipe)
@@ -277,7 +279,7 @@ PAIRS = [(11, 12), (21, 22), (31, 32), (41, 42), (51, 52), (61, 62), (71, 72)]
 
 @pytest.mark.parametrize("par", [None, "stride3"])
 def test_produce_piper_from_sequence(par):
-    """PaPy interleaved sub-items across a stride (11, 21, 31, 12, ...); ours keep them together."""
+    """PaPy interleaved sub-items across a stride (11, 21, 31, 12, ...); ours stay together."""
     p = Piper(ipasser, parallel=pools(stride=3) if par else False, produce=2, track=True)
     assert chain(p, Piper(ipasser, spawn=2, name="sink"), datas=[PAIRS], out=0) == \
         [x for pair in PAIRS for x in pair]
