@@ -145,7 +145,7 @@ def _assign(spec: ref.PipelineSpec, nodes: list[dict], pools: list[PoolSpec],
 
 @st.composite
 def cases(draw, max_pipers: int = 7, processes: bool = True, min_len: int = 0) -> Case:
-    """A whole generated pipeline with its engine settings."""
+    """A whole generated pipeline; every input holds at least ``min_len`` items."""
     big = draw(st.integers(0, 11)) == 11
     nodes = draw(st.lists(_node(big), min_size=1, max_size=max_pipers))
     parents, flow = _flow(nodes, 2 if big else MAX_GROWTH)
@@ -155,8 +155,8 @@ def cases(draw, max_pipers: int = 7, processes: bool = True, min_len: int = 0) -
     spec = ref.PipelineSpec(pipers, _build_steps(draw, len(nodes), parents), [])
     for p, node in zip(pipers, nodes):
         p.ordered = not (node["unordered"] and _may_be_unordered(spec, p.name))
-    spec.inputs = [list(range(1000 * k, 1000 * k + max(min_len, nodes[int(name[1:])]["length"])))
-                   for k, name in enumerate(ref.inputs(spec))]
+    lengths = [min_len + nodes[int(name[1:])]["length"] for name in ref.inputs(spec)]
+    spec.inputs = [list(range(1000 * k, 1000 * k + n)) for k, n in enumerate(lengths)]
     pools = draw(st.lists(_pool(processes), max_size=3))
     kinds = [p.kind for p in pools]
     for i, p in enumerate(pools):  # at most one process pool

@@ -222,6 +222,8 @@ def test_dagger_del_piper_with_downstream_needs_forced():
         d.del_piper(pwr)
     d.del_piper(pwr, forced=True)
     assert pwr not in d
+    d.del_pipes([(dbl, pwrdbl)])
+    assert d.children_of(dbl) == []
     d.del_pipers([dbl, pwrdbl])
     assert len(d) == 0
 

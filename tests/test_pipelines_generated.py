@@ -165,7 +165,7 @@ def _next_hit(gate: pf.Gate, plumber, timeout: float = 20.0):
 
 
 @given(cases(min_len=1), st.data())
-@examples(50)
+@examples(100)
 def test_stop_at_a_random_moment_accounts_for_every_pulled_item(case, data):
     case, key, calls = _gated(case, data)
     at = data.draw(st.integers(1, max(calls, 1)), label="stop at gate call")
@@ -194,8 +194,8 @@ def test_stop_at_a_random_moment_accounts_for_every_pulled_item(case, data):
     _assert_matches(case, replace(case.spec, inputs=prefixes), plumber)
 
 
-@given(cases(min_len=1), st.data())
-@examples(50)
+@given(cases(min_len=20), st.data())
+@examples(100)
 def test_pause_and_resume_at_random_moments_change_nothing(case, data):
     case, key, calls = _gated(case, data)
     at = data.draw(st.lists(st.integers(1, max(calls, 1)), min_size=1, max_size=3),
