@@ -137,6 +137,8 @@ class Dispatcher(IMapState):
             for slot in self._slots:
                 if slot.dead or len(slot.outstanding) > room:
                     continue
+                if slot.outstanding and not self._ends_soon(slot.outstanding[-1]):
+                    continue  # never queue an item behind a slow (or unknown) one
                 with self._lock:
                     if not self._ready:
                         return
@@ -151,6 +153,16 @@ class Dispatcher(IMapState):
                     else:
                         entry[3] = off + size
                 self._send(slot, task, start + off, chunk)
+
+    def _ends_soon(self, serial: int) -> bool:
+        """True when chunk ``serial`` is measured to take at most ~2 chunk targets.
+
+        A second chunk per slot hides the round trip for cheap items; behind a
+        slow item it would wait while another worker may fall idle (a few slow
+        items must run in parallel, and unordered results leave as they finish).
+        """
+        task, items = self._chunks[serial][1], self._chunks[serial][3]
+        return task.cost is not None and task.cost * len(items) <= 2 * TARGET_CHUNK_S
 
     def _chunk_size(self, task) -> int:
         if task.timeout is not None:

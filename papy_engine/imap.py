@@ -175,7 +175,7 @@ class IMap(Dispatcher, Recovery):
         self._running = threading.Event()
         self._running.set()
         self._started = self._stopping = self._stopped = False
-        self._interrupted = False        # stop() came before every result was taken
+        self._interrupted = False        # stop() was called: next() raises IMapError
         self._held = False               # a driver (Plumber) shuts the pool down itself
         self._failure: BaseException | None = None
         self._nslots = 0
@@ -390,12 +390,15 @@ class IMap(Dispatcher, Recovery):
         self._running.set()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Shut the pool down (safe to repeat).  Results not yet taken are dropped."""
+        """Shut the pool down (safe to repeat).  Results not yet taken are dropped.
+
+        Afterwards :meth:`next` raises IMapError (a stopped map never looks
+        exhausted) until a new task is added.
+        """
         with self._lock:
+            self._interrupted = True
             if self._stopped:
                 return
-            if not all(t.finished() for t in self._tasks):
-                self._interrupted = True   # next() must not look exhausted
             self._stop_timeout = timeout
             self._stopping = True
             self._changed.notify_all()
@@ -515,8 +518,7 @@ class IMap(Dispatcher, Recovery):
         """
         self._check_task(task)
         if self._interrupted:
-            raise IMapError(f"IMap {self.name!r} was stopped before its results were all "
-                            "taken")
+            raise IMapError(f"IMap {self.name!r} was stopped; add a task to use it again")
         t = self._tasks[task]
         while True:
             while not t.items:

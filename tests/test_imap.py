@@ -173,11 +173,11 @@ def test_stop_is_safe_to_repeat_and_a_stopped_map_never_looks_exhausted():
         im.next()
 
 
-def test_a_finished_map_stays_exhausted_after_stop():
+def test_next_after_stop_raises_even_when_every_result_was_taken():
     im = IMap(sq, range(3), worker_num=1, worker_type="thread")
     assert list(im) == [0, 1, 4]
     im.stop()
-    with pytest.raises(StopIteration):
+    with pytest.raises(IMapError, match="stopped"):
         im.next()
 
 
