@@ -11,14 +11,16 @@ Client side: an IMap with ``worker_remote=[("host:port", n), ...]`` owns a
            ^                                                   |
            +-- post(slot, reply) <-- serving thread <-- pickled reply
 
-A :class:`RemoteSlot` has the interface of the pool slots in ``_pool.py``.
+A :class:`RemoteSlot` implements the pool's slot protocol
+(:mod:`papy_engine.pool.slots`) and :class:`RemotePool` is its slot source.
 Requests are asynchronous (the dispatcher never waits on the network; a long
 item is never cut off by RPyC's sync request timeout: only the piper's
 ``timeout`` applies).  A thread per connection receives replies and posts
 them to the dispatcher like a thread slot; when the connection breaks it
-posts ``("dead",)``.  The dispatcher then re-runs that slot's items
+posts ``SlotEvent("dead")``.  The dispatcher then re-runs that slot's items
 elsewhere and asks the pool to reconnect in the background, which posts
-``("ready",)`` with a new slot, or ``("gone", address)`` after giving up.
+``SlotEvent("ready")`` with a new slot, or ``SlotEvent("gone")`` after
+giving up.
 """
 from __future__ import annotations
 
@@ -34,9 +36,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from . import _pool
 from ._remote_wire import Credentials, HandshakeError, client_handshake, tune_socket
 from .errors import IMapError
+from .pool.policy import TARGET_CHUNK_S
+from .pool.slots import Done, Raised, Slot, SlotEvent
 
 __all__ = ["RemoteError", "RemotePool", "RemoteSlot", "Credentials", "set_credentials",
            "connect", "check_remote", "worker_main"]
@@ -156,14 +159,15 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT,
 class RemoteSlot:
     """One connection to a worker server, used by the IMap like a pool slot."""
 
-    kind = "remote"
+    precise = False   # the server does not report progress within a chunk
+    chunk_s = TARGET_CHUNK_S
 
     def __init__(self, number: int, address: str, post: Callable, connection=None):
         self.number, self.address, self._post = number, address, post
         self.conn, self._sock, self.info = connection or connect(address)
-        self.outstanding: list = []
+        self.outstanding: list[int] = []
         self.tasks: set[int] = set()
-        self.timed_out = None
+        self.timed_out: tuple[int, int] | None = None
         self.dead = False
         self.progress = [0.0, 0.0, 0.0]   # [serial, offset, started] of the head chunk
         self.replies = 0
@@ -195,7 +199,7 @@ class RemoteSlot:
                 self._reason = (f"the connection was lost ({type(exc).__name__}"
                                 f"{': ' + str(exc) if str(exc) else ''})")
         if not self._closing:
-            self._post(self, ("dead",))
+            self._post(self, SlotEvent("dead"))
 
     def _on_result(self, serial: int, res) -> None:
         """Runs in the serving thread when a chunk's reply arrives."""
@@ -220,7 +224,7 @@ class RemoteSlot:
             if self._sent:  # the next chunk starts on the server now
                 head, timed = self._sent[0]
                 self.progress = [head, 0, time.monotonic() if timed else 0.0]
-        self._post(self, reply)
+        self._post(self, Done(*reply[1:]) if reply[0] == "done" else Raised(*reply[1:]))
 
     def _on_loaded(self, name: str, res) -> None:
         if res.error:
@@ -234,18 +238,23 @@ class RemoteSlot:
     def wait_objects(self) -> list:
         return []
 
-    def send_task(self, tid: int, name: str, payload: bytes, mode=_pool.PLAIN) -> None:
-        self._timed[tid] = mode[1]
-        self.tasks.add(tid)
+    def collect(self, ready: list, post: Callable) -> bool:
+        return True   # replies arrive through post, from the serving thread
+
+    def send_task(self, task) -> None:
+        self._timed[task.id] = task.mode[1]
+        self.tasks.add(task.id)
+        name = task.name
         try:
-            self._load(tid, name, payload, tuple(mode)).add_callback(
+            self._load(task.id, name, task.payload, tuple(task.mode)).add_callback(
                 lambda res: self._on_loaded(name, res))
         except Exception:
             # the connection broke: the serving thread reports the death, and
             # the chunk sent next fails with OSError
             self.kill()
 
-    def send_chunk(self, serial, tid, start, items) -> None:
+    def send_chunk(self, serial: int, task, start: int, items: list) -> int:
+        tid = task.id
         data = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)  # may raise: unpicklable
         timed = self._timed.get(tid, False)
         with self._lock:
@@ -259,6 +268,7 @@ class RemoteSlot:
             # the connection broke: the serving thread reports the death
             self.kill()
             raise OSError(f"remote worker {self.address}: {exc}") from exc
+        return len(data)
 
     def drop_task(self, tid: int) -> None:
         if tid in self.tasks and not self.dead:
@@ -267,6 +277,10 @@ class RemoteSlot:
                 self._drop(tid)
             except Exception:
                 pass
+
+    def began(self, serial: int) -> bool:
+        """The server runs one connection's chunks in order: the head one is running."""
+        return int(self.progress[_SERIAL]) == serial
 
     def started_at(self, serial) -> float | None:
         p = self.progress
@@ -277,12 +291,16 @@ class RemoteSlot:
     def current_offset(self, serial) -> int:
         return 0  # the server does not report progress within a chunk
 
-    def kill(self) -> None:
-        """Break the connection (the server's connection process then exits)."""
+    def kill(self) -> bool:
+        """Break the connection (the server's connection process then exits).
+
+        The serving thread then reports the death: returns False.
+        """
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        return False
 
     def exit_reason(self) -> str:
         if self.timed_out:
@@ -327,7 +345,7 @@ class _Reconnector(threading.Thread):
                 pool.reconnecting.discard(self)
             log.warning("IMap %s: reconnected to remote worker %s (attempt %d)", pool.name,
                         self.address, attempt)
-            pool.post(slot, ("ready",))
+            pool.post(slot, SlotEvent("ready"))
             return
         with pool.lock:
             pool.reconnecting.discard(self)
@@ -335,7 +353,7 @@ class _Reconnector(threading.Thread):
                                       f"{n} reconnection attempts failed"
         log.error("IMap %s: giving up on remote worker %s after %d attempts", pool.name,
                   self.address, n)
-        pool.post(None, ("gone", self.address))
+        pool.post(None, SlotEvent("gone"))
 
 
 class RemotePool:
@@ -385,6 +403,15 @@ class RemotePool:
         log.info("IMap %s: %d remote worker(s) on %s", self.name, len(made),
                  ", ".join(sorted({s.address for s in made})) or "no server")
         return made
+
+    def start(self) -> list[RemoteSlot]:
+        """Slot-source protocol: the first connections (see :meth:`connect`)."""
+        return self.connect()
+
+    def replace(self, dead: Slot) -> None:
+        """Slot-source protocol: reconnect in the background (posts "ready")."""
+        assert isinstance(dead, RemoteSlot)   # a remote pool replaces its own slots
+        self.reconnect(dead)
 
     def reconnect(self, slot: RemoteSlot) -> None:
         """Replace a lost slot by a new connection, in the background."""
