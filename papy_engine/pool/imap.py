@@ -27,6 +27,7 @@ from .evaluate import PLAIN, Mode, TaskCall
 from .manager import PoolManager
 from .policy import Limits
 from .records import ChunkCallback, Task
+from .slots import worker_types
 
 __all__ = ["IMap", "Driver"]
 
@@ -44,7 +45,8 @@ class IMap:
             ``multiprocessing.Pool.imap``).
         worker_num: local workers (default: the number of CPUs); 0 for a
             purely remote pool.
-        worker_type: ``"process"`` or ``"thread"``.
+        worker_type: ``"process"`` or ``"thread"`` (or a kind registered with
+            :func:`papy_engine.pool.register`).
         worker_remote: ``[("host:port", n), ...]`` remote RPyC workers.
         stride: at most this many items pulled from a task's input at a time
             (default 16384).  Setting ``stride`` or ``buffer`` fixes the limits;
@@ -343,8 +345,9 @@ def _shutdown(mgr: PoolManager) -> None:
 
 def _check_options(worker_type: str, worker_num: int | None, stride: int | None,
                    buffer: int | None, start_method: str | None, retries: int) -> None:
-    if worker_type not in ("process", "thread"):
-        raise IMapError(f"worker_type must be 'process' or 'thread' (got {worker_type!r})")
+    if worker_type not in worker_types():
+        raise IMapError(f"worker_type must be one of {', '.join(map(repr, worker_types()))} "
+                        f"(got {worker_type!r})")
     for label, value in (("worker_num", worker_num), ("stride", stride), ("buffer", buffer)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < (0 if label == "worker_num" else 1)):

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .records import Task
 
 __all__ = ["Done", "Raised", "SlotEvent", "Message", "Post", "Slot", "SlotSource",
-           "register", "source_for"]
+           "register", "source_for", "worker_types"]
 
 
 class Done(NamedTuple):
@@ -151,11 +151,25 @@ def _remote(imap: Any, post: Post, numbers: Any) -> SlotSource:
 _KINDS: dict[str, Callable[[Any, Post, Any], SlotSource]] = {
     "process": _process, "thread": _thread, "remote": _remote,
 }
+#: the kinds ``IMap(worker_type=...)`` accepts (remote slots come from ``worker_remote``)
+_LOCAL = ["process", "thread"]
 
 
-def register(kind: str, factory: Callable[[Any, Post, Any], SlotSource]) -> None:
-    """Register a slot kind: ``factory(imap, post, numbers) -> SlotSource``."""
+def register(kind: str, factory: Callable[[Any, Post, Any], SlotSource],
+             worker_type: bool = True) -> None:
+    """Register a slot kind: ``factory(imap, post, numbers) -> SlotSource``.
+
+    With ``worker_type=True`` an IMap made with ``worker_type=kind`` gets
+    ``worker_num`` slots of it (the factory reads ``imap.local_workers()``).
+    """
     _KINDS[kind] = factory
+    if worker_type and kind not in _LOCAL:
+        _LOCAL.append(kind)
+
+
+def worker_types() -> list[str]:
+    """The kinds an IMap's ``worker_type`` may name."""
+    return list(_LOCAL)
 
 
 def source_for(kind: str, imap: Any, post: Post, numbers: Any) -> SlotSource:
