@@ -42,7 +42,7 @@ _TABLE = "papy_items"
 def _put_file(frame, loc_kw, opts) -> ItemLocator:
     name = leases.new_name(opts["timeout"] is None)
     path = os.path.join(item_dir(opts["dir"]), name + ".item")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
                  0o600)
     try:
         write_frame(fd, frame)
@@ -58,7 +58,7 @@ def _put_file(frame, loc_kw, opts) -> ItemLocator:
 
 def _get_file(loc: ItemLocator, remove: bool, timeout: float | None) -> Any:
     try:
-        fd = os.open(loc.address, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(loc.address, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise gone(loc, f"no file {loc.address}") from None
     try:
