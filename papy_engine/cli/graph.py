@@ -11,11 +11,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import PapyError
 from ..log import start_logger
-from ..script import PipelineDescription, read, write_text
 from .status import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError
+
+if TYPE_CHECKING:
+    from ..script import PipelineDescription
 
 __all__ = ["main", "to_dot", "HELP"]
 
@@ -87,6 +90,7 @@ def main(argv: Sequence[str]) -> int:
     Raises:
         UsageError: an image format without ``-o FILE``.
     """
+    from ..script import read, write_text  # see the cli package docstring
     try:
         args = build_parser().parse_args(list(argv))
     except SystemExit as exc:  # --help, or a usage error (already printed)

@@ -10,8 +10,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-from ..plugin.discovery import ENTRY_POINT_GROUP, PATH_VARIABLE, discover, plugins_report
-
 __all__ = ["main", "HELP"]
 
 HELP = "list and inspect node plugins"
@@ -22,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit code 0, or 1 with ``--strict`` when a plugin failed; 2 for bad options.
     """
+    # importlib.metadata & co: see the cli package docstring
+    from ..plugin.discovery import ENTRY_POINT_GROUP, PATH_VARIABLE, discover, plugins_report
     parser = argparse.ArgumentParser(
         prog="papy plugins",
         description="List the node plugins PaPy finds (bundled, entry points of group "

@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 from ..log import start_logger
-from ..remote.handshake import (DEFAULT_PORT, Authenticator, is_loopback, read_token,
-                                server_ssl_context)
 from .status import EXIT_OK, EXIT_USAGE, UsageError
+
+if TYPE_CHECKING:
+    from ..remote.handshake import Authenticator
 
 __all__ = ["main", "HELP"]
 
@@ -39,6 +42,7 @@ PAPY_WORKER_TOKEN or PAPY_WORKER_TOKEN_FILE) or with TLS client certificates.
 
 
 def _worker_parser() -> argparse.ArgumentParser:
+    from ..remote.handshake import DEFAULT_PORT
     p = argparse.ArgumentParser(prog="papy worker", epilog=WORKER_EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 description="Serve remote PaPy workers over RPyC.")
@@ -69,7 +73,7 @@ def main(argv: Sequence[str]) -> int:
     Exit status 0 after a clean shutdown, 2 for a usage or setup error (bad
     option, unreadable token, refused insecure address, port in use).
     """
-    # Imported here, not at the top: rpyc and dill are for this command only.
+    # Imported here, not at the top: rpyc, dill and ssl are for this command only.
     from ..remote.server import RPYC_LOGGER, serve
     try:
         args = _worker_parser().parse_args(list(argv))
@@ -113,6 +117,7 @@ def _authenticator(args: argparse.Namespace) -> Authenticator:
         UsageError: a bad option, an unreadable token or certificate, or a
             non-loopback address without authentication.
     """
+    from ..remote.handshake import Authenticator, is_loopback, read_token, server_ssl_context
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535 (got {args.port})")
     if args.max_clients is not None and args.max_clients < 1:
