@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import PapyError
 from . import frames
 
-__all__ = ["ItemLocator", "TransferError", "HOST", "gone", "item_dir", "unlink",
+__all__ = ["ItemLocator", "TransferError", "HOST", "gone", "open_or_gone", "item_dir", "unlink",
            "write_frame", "decode_fd"]
 
 HOST = socket.gethostname()
@@ -61,6 +61,14 @@ def gone(loc: ItemLocator, why: str) -> TransferError:
             " (already loaded, or released by its producer: producer-side timeout "
             "expired or producer process exited)")
     return TransferError(f"the data of item {loc} is gone: {why}{hint}")
+
+
+def open_or_gone(loc: ItemLocator, flags: int, what: str) -> int:
+    """``os.open`` the item's path; TransferError (the item is gone) if it does not exist."""
+    try:
+        return os.open(loc.address, flags)
+    except FileNotFoundError:
+        raise gone(loc, f"no {what} {loc.address}") from None
 
 
 def item_dir(dir: str | None) -> str:

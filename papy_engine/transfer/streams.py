@@ -24,7 +24,8 @@ import time
 from typing import Any
 
 from . import frames, leases
-from .locator import HOST, ItemLocator, TransferError, gone, item_dir, unlink, write_frame
+from .locator import (HOST, ItemLocator, TransferError, gone, item_dir, open_or_gone, unlink,
+                      write_frame)
 
 __all__ = ["put_fifo", "get_fifo", "put_tcp", "get_tcp"]
 
@@ -121,10 +122,7 @@ def _read_exactly(read_into, loc: ItemLocator) -> bytearray:
 
 
 def get_fifo(loc: ItemLocator, remove: bool, timeout: float | None) -> Any:
-    try:
-        fd = os.open(loc.address, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise gone(loc, f"no fifo {loc.address}") from None
+    fd = open_or_gone(loc, os.O_RDONLY | os.O_NONBLOCK, "fifo")
     try:
         _wait_readable(fd, loc, timeout)
         unlink(loc.address)  # a fifo is read once; the writer has it open now

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import frames, leases, shm, streams
-from .locator import HOST, ItemLocator, TransferError, decode_fd, gone, item_dir, unlink, write_frame
+from .locator import (HOST, ItemLocator, TransferError, decode_fd, gone, item_dir,
+                      open_or_gone, unlink, write_frame)
 
 __all__ = ["ItemLocator", "TransferError", "TRANSPORTS", "put", "get", "cleanup",
            "check_transport"]
@@ -57,10 +58,7 @@ def _put_file(frame, loc_kw, opts) -> ItemLocator:
 
 
 def _get_file(loc: ItemLocator, remove: bool, timeout: float | None) -> Any:
-    try:
-        fd = os.open(loc.address, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise gone(loc, f"no file {loc.address}") from None
+    fd = open_or_gone(loc, os.O_RDONLY | os.O_CLOEXEC, "file")
     try:
         if remove:  # the open fd keeps the data readable
             unlink(loc.address)
