@@ -3,8 +3,8 @@ import pytest
 
 from papy_engine import Plumber
 from papy_engine.errors import ScriptError
-from papy_engine.script import (FuncRef, NodeDesc, PipelineDescription, build, built_from,
-                                describe, execute, load, make_pipeline, render)
+from papy_engine.script import (FuncRef, NodeDesc, PipelineDescription, ScriptSource, build,
+                                describe, execute, load, make_pipeline, render, source_of)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -49,7 +49,7 @@ def test_make_pipeline_attaches_inputs_layout_and_provenance():
     assert plumber.inputs_source == ["range(3)"] and plumber.inputs_source is not \
         desc.inputs_source
     assert plumber.layout == {"nodes": {}} and plumber.layout is not desc.layout
-    assert built_from(plumber) is desc
+    assert source_of(plumber) == ScriptSource(PREAMBLE, "Shift by ten.\n")
     assert describe(plumber).preamble == PREAMBLE.rstrip("\n") + "\n"
     assert describe(plumber).docstring == "Shift by ten.\n"
 
@@ -83,7 +83,7 @@ def test_execute_errors_name_the_line_of_the_rendered_script():
 
 
 def test_a_plumber_made_in_code_or_loaded_from_an_odd_script_has_no_provenance(tmp_path):
-    assert built_from(Plumber()) is None
+    assert source_of(Plumber()) is None
     odd = tmp_path / "odd.py"
     odd.write_text("from papy_engine import Piper, Plumber\n\n"
                    "def pipeline():\n"
@@ -91,4 +91,4 @@ def test_a_plumber_made_in_code_or_loaded_from_an_odd_script_has_no_provenance(t
                    "    for n in ('a', 'b'):\n"
                    "        p.add_piper(Piper(abs, name=n))\n"
                    "    return p\n", encoding="utf-8")
-    assert built_from(load(odd)) is None
+    assert source_of(load(odd)) is None

@@ -27,17 +27,18 @@ Three representations of one pipeline meet here::
 ``save -> load -> save`` gives the same text.
 """
 from .describe import describe, save, script
-from .loader import build, built_from, exec_text, execute, load, load_namespace, make_pipeline
+from .loader import build, exec_text, execute, load, load_namespace, make_pipeline, source_of
 from .model import (DEFAULT_DOCSTRING, IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef, NodeDesc,
-                    PipelineDescription, ResourceDesc)
+                    PipelineDescription, ResourceDesc, ScriptSource)
 from .names import unbound_names
 from .reader import parse, read
 from .sources import preamble_for
 from .writer import render, write_text
 
 __all__ = [
-    "FuncRef", "NodeDesc", "ResourceDesc", "PipelineDescription", "DEFAULT_DOCSTRING",
+    "FuncRef", "NodeDesc", "ResourceDesc", "PipelineDescription", "ScriptSource",
+    "DEFAULT_DOCSTRING",
     "NODE_DEFAULTS", "IMAP_DEFAULTS", "describe", "render", "script", "read", "parse",
-    "build", "execute", "make_pipeline", "exec_text", "built_from", "load",
+    "build", "execute", "make_pipeline", "exec_text", "source_of", "load",
     "load_namespace", "save", "write_text", "preamble_for", "unbound_names",
 ]

@@ -3,8 +3,8 @@
 :func:`describe` walks the pipers, IMaps and pipes; how each function and
 argument becomes source is :mod:`.sources`.  :func:`script` and :func:`save`
 are ``render(describe(...))`` to text and to a file.  A Plumber made by the
-loader keeps the preamble and docstring of the description it was built
-from (:func:`~.loader.built_from`).
+loader keeps the preamble and docstring of its script
+(:class:`~.model.ScriptSource`, read by :func:`~.loader.source_of`).
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import os
 
 from ..errors import ScriptError
 from ..worker import func_name
-from .loader import built_from
-from .model import (DEFAULT_DOCSTRING, IMAP_DEFAULTS, NODE_DEFAULTS, NodeDesc,
-                    PipelineDescription, ResourceDesc)
+from .loader import source_of
+from .model import (IMAP_DEFAULTS, NODE_DEFAULTS, NodeDesc, PipelineDescription, ResourceDesc,
+                    ScriptSource)
 from .portable import check_portable
 from .sources import Context, is_literal
 from .writer import render, write_text
@@ -91,8 +91,8 @@ def describe(plumber, inputs: list[str] | None = None,
             except SyntaxError as exc:
                 raise ScriptError(f"cannot save INPUTS: {text!r} is not a Python expression "
                                   f"({exc.msg})") from None
-    source = built_from(plumber)
-    preamble = source.preamble if source is not None else ""
+    source = source_of(plumber) or ScriptSource()
+    preamble = source.preamble
     ctx = Context(preamble)
     modules = set()
     for piper in plumber.pipers:
@@ -118,8 +118,7 @@ def describe(plumber, inputs: list[str] | None = None,
         preamble = extra
     return PipelineDescription(nodes=nodes, resources=resources, edges=_edges(plumber),
                                inputs_source=inputs, layout=layout, preamble=preamble,
-                               docstring=source.docstring if source is not None
-                               else DEFAULT_DOCSTRING)
+                               docstring=source.docstring)
 
 
 def _resource(imap, resources: list[ResourceDesc]) -> ResourceDesc:

@@ -10,10 +10,11 @@ so that a caller (the editor) can run the user's module-level code once into
 a namespace and then build a Plumber from it, when and where it chooses.
 
 Every Plumber made here gets ``inputs_source`` (INPUTS as expression text, or
-None) and ``layout`` (LAYOUT), and its provenance as ``built_from``: the
+None), ``layout`` (LAYOUT) and its provenance, ``script_source``: a
+:class:`~.model.ScriptSource` with the preamble and docstring of the
 description it was built from, or None when the script is runnable but not
-in the shape the reader describes.  :func:`papy_engine.script.describe` keeps
-that description's preamble and docstring when the Plumber is saved again.
+in the shape the reader describes.  :func:`~.describe.describe` keeps both
+when the Plumber is saved again (:func:`source_of` reads it).
 """
 from __future__ import annotations
 
@@ -25,12 +26,12 @@ import traceback
 from typing import Any
 
 from ..errors import ScriptError
-from .model import PipelineDescription
+from .model import PipelineDescription, ScriptSource
 from .reader import inputs_source, read, read_text
 from .writer import render
 
 __all__ = ["load", "load_namespace", "build", "execute", "make_pipeline", "exec_text",
-           "built_from"]
+           "source_of"]
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +103,19 @@ def _attach(plumber, desc: PipelineDescription | None, layout: dict,
             inputs: list[str] | None) -> None:
     plumber.inputs_source = inputs
     plumber.layout = layout
-    plumber.built_from = desc
+    plumber.script_source = (ScriptSource(desc.preamble, desc.docstring) if desc is not None
+                             else None)
 
 
-def built_from(plumber) -> PipelineDescription | None:
-    """The description ``plumber`` was built from by this loader, or None.
+def source_of(plumber) -> ScriptSource | None:
+    """The provenance the loader gave ``plumber`` (``plumber.script_source``), or None.
 
     None for a Plumber made in code, or loaded from a script the reader cannot
     describe.
     """
     # Plumber does not declare the attribute (plumber.py is outside this
-    # package); once it sets ``self.built_from = None`` this is a plain read.
-    return getattr(plumber, "built_from", None)
+    # package); once it sets ``self.script_source = None`` this is a plain read.
+    return getattr(plumber, "script_source", None)
 
 
 def load_namespace(path: str | os.PathLike) -> tuple[Any, dict]:
@@ -141,7 +143,7 @@ def load(path: str | os.PathLike):
     """Execute the script at ``path``, call its ``pipeline()`` and return the Plumber.
 
     The Plumber gets ``inputs_source`` (INPUTS as expression text, or None),
-    ``layout`` (LAYOUT) and ``built_from`` (see the module docstring).
+    ``layout`` (LAYOUT) and ``script_source`` (see the module docstring).
 
     Raises:
         ScriptError: the file cannot be read, has a syntax error, raises, or
@@ -175,7 +177,8 @@ def execute(desc: PipelineDescription, namespace: dict | None = None, *,
 def make_pipeline(namespace: dict, desc: PipelineDescription):
     """Call ``pipeline()`` of a namespace that :func:`execute` filled; returns the Plumber.
 
-    The Plumber gets ``desc``'s INPUTS text and LAYOUT, and ``built_from = desc``.
+    The Plumber gets ``desc``'s INPUTS text, LAYOUT, preamble and docstring
+    (``script_source``).
 
     Raises:
         ScriptError: no ``pipeline()``, it raised (names the line of the

@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = [
     "FuncRef", "NodeDesc", "ResourceDesc", "PipelineDescription", "DEFAULT_DOCSTRING",
-    "NODE_DEFAULTS", "IMAP_DEFAULTS", "HEADER_NAMES", "SCRIPT_NAMES",
+    "NODE_DEFAULTS", "IMAP_DEFAULTS", "HEADER_NAMES", "SCRIPT_NAMES", "ScriptSource",
 ]
 
 #: The module docstring written when a description does not carry its own.
@@ -113,3 +113,19 @@ class PipelineDescription:
                 return n
         raise KeyError(name)
 
+
+@dataclass(frozen=True)
+class ScriptSource:
+    """A Plumber's provenance: the parts of its script that are not the pipeline.
+
+    The loader sets it as ``plumber.script_source`` on every Plumber it makes
+    (see :mod:`.loader`), and :func:`~.describe.describe` keeps both parts
+    when that Plumber is saved again.
+
+    Attributes:
+        preamble: extra top-level code, verbatim; :func:`~.describe.describe`
+            adds to it only what the node functions need and it lacks.
+        docstring: the module docstring ("" for none).
+    """
+    preamble: str = ""
+    docstring: str = DEFAULT_DOCSTRING
