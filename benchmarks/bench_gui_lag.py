@@ -78,10 +78,11 @@ def summary(lags: list[float]) -> dict[str, float]:
 
 
 def build(app, items: int) -> None:
-    from papy_gui.model.items import Func
+    from papy_engine.script import FuncRef
     doc = app.doc
-    doc.add_node(Func("ipasser", "papy_engine.workers.core", "ipasser"), name="src", x=40, y=60)
-    doc.add_node(Func("noisy", None, "noisy", NOISY), name="noisy", x=320, y=60)
+    doc.add_node(FuncRef("ipasser", "papy_engine.workers.core", "ipasser"), name="src", x=40,
+                 y=60)
+    doc.add_node(FuncRef("noisy", None, "noisy", NOISY), name="noisy", x=320, y=60)
     doc.connect("src", "noisy")
     doc.set_input("src", f"range({items})")
 

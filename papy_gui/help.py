@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import papy_engine
 
+from .model.items import func_label
 from .views.text_window import show_text
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def node_documentation(app: "App", name: str) -> tuple[str, str | None]:
     parts, code = [], None
     for func in node.functions:
         ntype = app.palette.find_for(func)
-        parts.append(f"# {func.label}\n")
+        parts.append(f"# {func_label(func)}\n")
         if ntype is not None:
             parts.append((ntype.description.strip() or "(no description)") + "\n")
             parts += [f"  • {p.name}: {p.type} " + ("required" if p.required else

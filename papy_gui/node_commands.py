@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .model.errors import EditError
-from .model.items import Func
+from papy_engine.script import FuncRef
 from .views.canvas_view import NODE_H, NODE_W
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class NodeCommands:
         x, y = app.canvas_view.to_world(*app.canvas_view.clamp(px, py))
         doc = app.doc
         try:
-            new = doc.add_node(Func(name, None, name, source), name=doc.unique_name(name),
+            new = doc.add_node(FuncRef(name, None, name, source), name=doc.unique_name(name),
                                x=round(x - NODE_W / 2), y=round(y - NODE_H / 2))
         except EditError as exc:
             app.message(str(exc), True)

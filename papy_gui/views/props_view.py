@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model.document import Document
 from ..model.errors import EditError
-from ..model.items import format_remote
+from ..model.items import format_remote, func_label
 from ..model.palette import Palette, ParamInfo
 from ..model.params import (bool_state, bool_text, check_value, field_key, field_kind,
                             spin_start, values_of, with_value)
@@ -190,7 +190,7 @@ class PropsView(ttk.Frame):
         f.entry("name", "Name", name, lambda v: doc.rename_node(cur(), v.strip()))
         for i, func in enumerate(node.functions):
             ntype = self.palette.find_for(func)
-            f.heading(f"ƒ {func.label}")
+            f.heading(f"ƒ {func_label(func)}")
             if ntype is not None and ntype.summary:
                 f.note(ntype.summary, span=True)
             if ntype is not None and ntype.params:

@@ -11,6 +11,26 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
+def core(name: str):
+    """A function of ``papy_engine.workers.core`` as a node function."""
+    from papy_engine.script import FuncRef
+    return FuncRef(name, "papy_engine.workers.core", name)
+
+
+def doc_with(edges, inputs=None):
+    """A Document of ipasser nodes joined by ``edges`` (node names in order of
+    appearance, 200 apart), with input expressions ``inputs``."""
+    from papy_gui.model.document import Document
+    doc = Document()
+    for name in dict.fromkeys(n for edge in edges for n in edge):
+        doc.add_node(core("ipasser"), name=name, x=200 * len(doc.nodes))
+    for a, b in edges:
+        doc.connect(a, b)
+    for name, expr in (inputs or {}).items():
+        doc.set_input(name, expr)
+    return doc
+
+
 def pump(root, cond=lambda: False, timeout: float = 10.0) -> bool:
     """Run the Tk loop until ``cond()`` holds (True) or ``timeout`` passes (False)."""
     deadline = time.monotonic() + timeout

@@ -5,7 +5,7 @@ import psutil
 import pytest
 
 from guitools import make_app, pump
-from papy_gui.model.items import Func
+from papy_engine.script import FuncRef as Func
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 SLOW = "def slow(inbox):\n    import time\n    time.sleep(0.01)\n    return inbox[0]\n"

@@ -7,7 +7,7 @@ import pytest
 from guitools import pump, screenshot
 from papy_gui.help import SHORTCUTS, key_label
 from papy_gui.menus import key_bindings
-from papy_gui.model.items import Func
+from papy_engine.script import FuncRef as Func
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 

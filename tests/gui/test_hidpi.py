@@ -10,7 +10,7 @@ import pytest
 
 from guitools import pump
 from papy_gui import theme
-from papy_gui.model.items import Func
+from papy_engine.script import FuncRef as Func
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 

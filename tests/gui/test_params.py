@@ -114,7 +114,7 @@ def test_can_take_needs_inputs_and_balance():
 @pytest.mark.gui
 @pytest.mark.timeout(30)
 def test_dropping_a_pipe_offers_only_nodes_that_can_take_it(app):
-    from papy_gui.model.items import Func
+    from papy_engine.script import FuncRef as Func
     from papy_gui.model.palette import Palette
     app.files.new()
     up = app.doc.add_node(Func("ipasser", "papy_engine.workers.core", "ipasser"), name="up",
@@ -190,7 +190,8 @@ def test_field_kind_bool_state_and_spin_start():
 
 
 def test_check_required_names_the_first_node_and_parameter():
-    from papy_gui.model.items import Func, Node
+    from papy_engine.script import FuncRef as Func
+    from papy_gui.model.items import Node
     from papy_gui.model.palette import NodeType
     from papy_gui.model.params import MissingParamError, check_required
     sub = NodeType("m.sub", "sub", "t", module="m", qualname="sub", params=SUB)
@@ -254,7 +255,7 @@ def test_bool_and_int_parameters_get_a_check_box_and_a_spin_box(app):
 @pytest.mark.gui
 @pytest.mark.timeout(30)
 def test_run_refuses_a_node_with_an_empty_required_parameter(app):
-    from papy_gui.model.items import Func
+    from papy_engine.script import FuncRef as Func
     app.files.new()
     ntype = app.palette.get("papy_plugins.text.grep")
     if ntype is None:

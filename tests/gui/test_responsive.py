@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from guitools import pump
-from papy_gui.model.items import Func
+from papy_engine.script import FuncRef as Func
 from papy_gui.views import log_view as lv
 from papy_gui.views.form import Form
 
@@ -75,10 +75,11 @@ def test_stats_tick_changes_counters_in_place(app):
     doc.connect("a", "b")
     doc.connect("b", "c")
     rs = app.run_state
+    rs.begin(doc.edges)
     rs.set_state("running")
     snap = {"state": "running", "pipers": {n: {"in": 1, "out": 3, "errors": 0, "state": "running"}
                                            for n in "abc"}}  # 2 waiting on each pipe
-    rs.update_stats(snap, doc.edges)
+    rs.update_stats(snap)
     app.root.update()
     ids = app.canvas.find_withtag("n:b")
     real = app.canvas.tk
@@ -86,7 +87,7 @@ def test_stats_tick_changes_counters_in_place(app):
     try:
         snap["pipers"]["a"].update({"in": 10, "out": 9})
         snap["pipers"]["b"].update({"in": 5, "out": 4})
-        rs.update_stats(snap, doc.edges)
+        rs.update_stats(snap)
         calls = counting.calls
     finally:
         app.canvas.tk = real

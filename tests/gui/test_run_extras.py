@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guitools import pump
-from papy_gui.model.items import Func
+from papy_engine.script import FuncRef as Func
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 

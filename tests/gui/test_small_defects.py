@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from guitools import pump
-from papy_gui.model.items import Func
+from papy_engine.script import FuncRef as Func
 from papy_gui.views.canvas_view import HEADER, HEADER_INPUT
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]

@@ -9,6 +9,14 @@ from guitools import make_app, pump
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 
 
+def test_fit_geometry_keeps_the_window_on_the_screen():
+    from papy_gui.window_state import fit_geometry
+    assert fit_geometry("1000x700+5+6", 1400, 900) == "1000x700+5+6"
+    assert fit_geometry("3000x2000+2000+50", 1400, 900) == "1400x900+0+0"
+    assert fit_geometry("1000x700+900+500", 1400, 900) == "1000x700+400+200"
+    assert fit_geometry("garbage", 1400, 900) is None
+
+
 def laid_out(app):
     return app.hpane.sashpos(1) > app.hpane.sashpos(0) > 0 and app.vpane.sashpos(0) > 0
 

@@ -1,8 +1,8 @@
 """RunState: one state per node that the canvas and the table share (no display)."""
 import pytest
 
-from papy_gui.model.run_state import RunState
-from papy_gui.views.canvas_view import badge_text
+from papy_engine.script import NodeDesc, PipelineDescription
+from papy_gui.model.run_state import RunState, consume_of
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -19,6 +19,51 @@ def snapshot(state, **pipers):
     return {"state": state, "elapsed_s": 1.0,
             "pipers": {n: dict({"in": 0, "out": 0, "errors": 0, "timeouts": 0, "busy_s": 0.0,
                                 "throughput": 0.0}, **s) for n, s in pipers.items()}}
+
+
+def test_run_state_stats_and_errors():
+    rs = RunState()
+    seen = []
+    rs.subscribe(lambda e, d: seen.append(e))
+    rs.begin([("a", "b")])
+    rs.update_stats({"state": "running", "pipers": {"a": {"in": 5, "out": 5, "errors": 0},
+                                                     "b": {"in": 2, "out": 1, "errors": 1}}})
+    assert rs.state == "running" and rs.queued == {("a", "b"): 3}
+    rs.handle_event({"event": "error", "piper": "b", "exc_type": "ValueError",
+                     "message": "bad", "traceback": "Traceback...", "index": 3})
+    assert rs.errors["b"]["index"] == 3 and "error" in seen
+    rs.handle_event({"event": "state", "state": "finished"})
+    assert rs.state == "finished" and not rs.active
+
+
+def test_a_failure_is_the_first_error_of_its_node_only():
+    rs = RunState()
+    rs.begin()
+    rs.handle_event({"event": "failure", "piper": None, "exc_type": "RuntimeError",
+                     "message": "outside any piper"})
+    rs.handle_event({"event": "failure", "piper": "a", "exc_type": "ValueError",
+                     "message": "debug"})
+    rs.handle_event({"event": "error", "piper": "a", "exc_type": "KeyError", "message": "late",
+                     "traceback": "tb", "index": 9})
+    assert rs.errors == {"a": {"exc_type": "ValueError", "message": "debug", "traceback": "",
+                               "index": None}}
+    assert rs.state == "idle"  # errors are not states
+
+
+def test_items_waiting_count_a_consumer_inbox_as_consume_items():
+    desc = PipelineDescription(
+        nodes=[NodeDesc("sim", [], [], [], {}), NodeDesc("gather", [], [], [], {"consume": 4})],
+        resources=[], edges=[("sim", "gather")], inputs_source=None, layout={}, preamble="")
+    assert consume_of(desc) == {"sim": 1, "gather": 4}
+    rs = RunState()
+    rs.begin(desc.edges, consume_of(desc))
+    # 32 items out of the scatter, 8 inboxes of 4 taken by the gather: none waiting
+    rs.update_stats({"state": "finished", "pipers": {"sim": {"in": 32, "out": 32},
+                                                      "gather": {"in": 8, "out": 8}}})
+    assert rs.queued == {("sim", "gather"): 0}
+    rs.update_stats({"state": "running", "pipers": {"sim": {"in": 30, "out": 30},
+                                                     "gather": {"in": 6, "out": 6}}})
+    assert rs.queued == {("sim", "gather"): 6}
 
 
 def test_a_node_that_never_ran_has_no_run_state():
@@ -83,8 +128,3 @@ def test_items_per_second_leave_out_paused_time():
     clock.now += 100
     assert rs.throughput("a") == pytest.approx(10.0)
     assert rs.throughput("never") == 0.0
-
-
-def test_badge_text_fits_any_count():
-    assert [badge_text(n) for n in (1, 99, 999, 1000, 123456)] == \
-        ["1", "99", "999", "999+", "999+"]
