@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from guitools import pump, screenshot
-from papy_engine.script import FuncRef as Func
+from guitools import pump, status
+from papy_engine.script import FuncRef
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 
@@ -13,10 +13,10 @@ PREAMBLE = "import os\n\nLIMIT = 3  # a constant\n"
 
 
 @pytest.fixture
-def doc_with_node(app):
-    app.files.new()
+def doc_with_node(fresh):
+    app = fresh
     src = "def cut(inbox):\n    return inbox[0][:LIMIT]\n"
-    app.doc.add_node(Func("cut", None, "cut", src), name="cut", x=60, y=60)
+    app.doc.add_node(FuncRef("cut", None, "cut", src), name="cut", x=60, y=60)
     app.doc.set_input("cut", "['abcdef']")
     app.root.update()
     return app
@@ -36,8 +36,7 @@ def test_script_tab_edits_are_undoable_highlighted_and_saved(doc_with_node, tmp_
     view.code.event_generate("<Control-Return>")  # Apply
     app.root.update()
     assert app.doc.preamble == PREAMBLE and app.bottom.tab(view, "text") == "Script"
-    assert "applied the script code" in str(app.status.cget("text"))
-    screenshot(app.root, "gui-script-view")
+    assert "applied the script code" in status(app)
     assert app.doc.undo() == "edit the script code"
     app.root.update()
     assert view.code.value() == "" and app.doc.preamble == ""
@@ -45,7 +44,7 @@ def test_script_tab_edits_are_undoable_highlighted_and_saved(doc_with_node, tmp_
     app.root.update()
     assert view.code.value() == PREAMBLE
     path = tmp_path / "limited.py"
-    assert app.files._save_to(str(path))
+    assert app.files.save_to(str(path))
     assert "LIMIT = 3  # a constant" in path.read_text(encoding="utf-8")
 
 
@@ -57,11 +56,11 @@ def test_a_syntax_error_is_refused_and_unapplied_text_is_applied_on_save(doc_wit
     assert not view.apply()
     assert "syntax error, line 1" in str(view.error.cget("text"))
     assert app.doc.preamble == ""
-    assert "script code not applied" in str(app.status.cget("text"))
-    assert not app.files._save_to(str(tmp_path / "bad.py"))  # refused: nothing written
+    assert "script code not applied" in status(app)
+    assert not app.files.save_to(str(tmp_path / "bad.py"))  # refused: nothing written
     assert not (tmp_path / "bad.py").exists()
     view.code.set("LIMIT = 2\n")
-    assert app.files._save_to(str(tmp_path / "good.py"))  # applied first, then saved
+    assert app.files.save_to(str(tmp_path / "good.py"))  # applied first, then saved
     assert "LIMIT = 2" in (tmp_path / "good.py").read_text(encoding="utf-8")
     preview = view.show_script()
     assert preview is not None

@@ -2,7 +2,7 @@
 "Show documentation" text of a node.
 
 :data:`SHORTCUTS` is the one list of keys and gestures the Help window shows;
-tests check that every key bound in :mod:`menus` is in it.
+tests check that every key of the command registry is in it.
 """
 from __future__ import annotations
 
@@ -12,15 +12,14 @@ import tkinter as tk
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import papy_engine
 
-from .model.items import func_label
-from .views.text_window import show_text
-
-if TYPE_CHECKING:
-    from .app import App
+from ..model.document import Document
+from ..model.items import func_label
+from ..model.palette import Palette
+from ..views.text_window import show_text
+from .window import Window
 
 SHORTCUTS: list[tuple[str, list[tuple[str, str]]]] = [
     ("File", [("Ctrl+N", "new pipeline"), ("Ctrl+O", "open…"), ("Ctrl+S", "save"),
@@ -44,22 +43,6 @@ SHORTCUTS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Help", [("F1", "this list")]),
 ]
 
-_MODIFIERS = {"Control": "Ctrl", "Shift": "Shift", "Alt": "Alt"}
-_KEYS = {"plus": "+", "equal": "=", "minus": "-"}
-
-
-def key_label(sequence: str) -> str:
-    """``"<Control-Shift-S>"`` -> ``"Ctrl+Shift+S"`` (how SHORTCUTS spells a key)."""
-    parts = sequence.strip("<>").split("-")
-    mods = [_MODIFIERS[p] for p in parts[:-1]]
-    key = _KEYS.get(parts[-1], parts[-1])
-    if len(key) == 1:
-        if key.isupper() and "Shift" not in mods:
-            mods.append("Shift")
-        key = key.upper()
-    return "+".join(mods + [key])
-
-
 def shortcuts_text() -> str:
     lines = []
     for group, keys in SHORTCUTS:
@@ -72,7 +55,7 @@ def shortcuts_text() -> str:
 
 def docs_path() -> Path | None:
     """docs/gui.md of a source checkout, if there is one."""
-    path = Path(__file__).resolve().parent.parent / "docs" / "gui.md"
+    path = Path(__file__).resolve().parents[2] / "docs" / "gui.md"
     return path if path.exists() else None
 
 
@@ -84,13 +67,13 @@ def about_text() -> str:
             "After PaPy (Cieślik & Mura, SciPy 2009).\n")
 
 
-def node_documentation(app: "App", name: str) -> tuple[str, str | None]:
+def node_documentation(doc: Document, palette: Palette, name: str) -> tuple[str, str | None]:
     """(text, source or None) describing node ``name``: its type's documentation
     and parameters, or a written-out function's docstring and source."""
-    node = app.doc.nodes[name]
+    node = doc.nodes[name]
     parts, code = [], None
     for func in node.functions:
-        ntype = app.palette.find_for(func)
+        ntype = palette.find_for(func)
         parts.append(f"# {func_label(func)}\n")
         if ntype is not None:
             parts.append((ntype.description.strip() or "(no description)") + "\n")
@@ -112,7 +95,7 @@ def node_documentation(app: "App", name: str) -> tuple[str, str | None]:
 class HelpCommands:
     """The Help menu's actions; ``open_url`` is replaced by tests."""
 
-    def __init__(self, app: "App") -> None:
+    def __init__(self, app: Window) -> None:
         self.app = app
         self.open_url: Callable[[str], object] = webbrowser.open
         self.window: tk.Toplevel | None = None
@@ -140,14 +123,15 @@ class HelpCommands:
     def node(self, name: str) -> tk.Toplevel | None:
         if name not in self.app.doc.nodes:
             return None
-        text, code = node_documentation(self.app, name)
+        text, code = node_documentation(self.app.doc, self.app.palette, name)
         return self._show(f"Documentation of node {name}", text, code)
 
 
-def build_help_menu(app: "App", bar: tk.Menu) -> None:
-    h = tk.Menu(bar, tearoff=False)
-    h.add_command(label="Keyboard shortcuts", accelerator="F1", command=app.help.shortcuts)
-    h.add_command(label="Documentation (docs/gui.md)", command=app.help.documentation)
-    h.add_separator()
-    h.add_command(label="About PaPy Studio", command=app.help.about)
-    bar.add_cascade(label="Help", menu=h)
+def register(app: Window) -> HelpCommands:
+    """The Help menu."""
+    h = HelpCommands(app)
+    add = app.commands.add_command
+    add("shortcuts", "Help", "Keyboard shortcuts", h.shortcuts, keys=("<F1>",), group=1)
+    add("documentation", "Help", "Documentation (docs/gui.md)", h.documentation, group=1)
+    add("about", "Help", "About PaPy Studio", h.about, group=2)
+    return h
