@@ -7,6 +7,8 @@ keys (see :mod:`papy_gui.views.canvas_interact`), listed here for the menu.
 from __future__ import annotations
 
 import tkinter as tk
+from tkinter import ttk
+from typing import cast
 
 from ..model.errors import EditError
 from .window import Window
@@ -32,8 +34,9 @@ def redo(app: Window) -> None:
 
 def _select_all_text(event: tk.Event) -> str:
     """Ctrl+A in an entry selects all of it (Tk's default moves to the line start)."""
-    event.widget.select_range(0, "end")
-    event.widget.icursor("end")
+    entry = cast(ttk.Entry, event.widget)  # bound to the TEntry class
+    entry.select_range(0, "end")
+    entry.icursor("end")
     return "break"
 
 

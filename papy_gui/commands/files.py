@@ -14,6 +14,7 @@ import logging
 import time
 import tkinter as tk
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ..model import files
@@ -91,7 +92,7 @@ class FileCommands:
         """The Open recent submenu: one entry per file, or a disabled "(none)"."""
         if not self.recent.items:
             return [("(none)", None)]
-        return [(path, lambda p=path: self.open(p)) for path in self.recent.items]
+        return [(path, partial(self.open, path)) for path in self.recent.items]
 
     def _offer_recovery(self, doc: Document) -> None:
         auto = files.recovery_for(doc.path)

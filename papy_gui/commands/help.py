@@ -83,8 +83,8 @@ def node_documentation(doc: Document, palette: Palette, name: str) -> tuple[str,
         elif func.source is not None:
             tree = ast.parse(func.source)
             defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-            doc = ast.get_docstring(defs[-1]) if defs else None
-            parts.append((doc or "(no docstring)") + "\n")
+            docstring = ast.get_docstring(defs[-1]) if defs else None
+            parts.append((docstring or "(no docstring)") + "\n")
             code = func.source
         else:
             parts.append("(no documentation)\n")

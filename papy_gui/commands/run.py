@@ -155,7 +155,7 @@ class RunCommands:
         if event != "state":
             return
         self.sync_lock()
-        app, state = self.app, data.get("state")
+        app, state = self.app, str(data["state"])
         if state == "paused":
             app.message(f"paused {app.doc_title()}: no new input is pulled "
                         "(F6 resumes, Shift+F5 stops)")
