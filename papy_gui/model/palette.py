@@ -80,7 +80,8 @@ def python_type() -> NodeType:
 def _from_spec(spec: NodeSpec) -> NodeType:
     params = tuple(ParamInfo(p.name, "" if p.required else repr(p.default), p.type, p.doc,
                              p.required) for p in spec.params)
-    hints = {k: getattr(spec, k) for k in ("produce", "consume", "spawn") if getattr(spec, k) != 1}
+    hints = {k: v for k, v in (("produce", spec.produce), ("consume", spec.consume),
+                               ("spawn", spec.spawn)) if v != 1}
     return NodeType(spec.import_path, spec.name, spec.category, spec.description, spec.module,
                     spec.attr, params, spec.inputs, hints, spec.icon)
 

@@ -41,6 +41,8 @@ class CanvasController:
         self._start = (0.0, 0.0)
         self._origin: dict[str, tuple[float, float]] = {}
         self._from: str | None = None
+        self._pan_at = self._pan_from = (0, 0)
+        self._panned = False  # the right button moved: a pan, not a click
         c = self.canvas
         c.bind("<ButtonPress-1>", self._on_press)
         c.bind("<B1-Motion>", self._on_motion)
@@ -182,7 +184,7 @@ class CanvasController:
         self._pan_at = (event.x, event.y)
 
     def _on_right_release(self, event: tk.Event) -> None:
-        if getattr(self, "_panned", False) or self.on_context is None:
+        if self._panned or self.on_context is None:
             return
         part, what = self.view.hit(event.x, event.y)
         if part in ("port_in", "port_out", "badge"):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from ..model.document import Document
+from ..model.events import DocEvent
 from ..model.items import format_remote, func_label
 from ..model.palette import Palette, ParamInfo
 from ..model.params import (bool_state, bool_text, check_value, field_key, field_kind,
@@ -40,6 +41,7 @@ class PropsView(ttk.Frame):
         self.doc = doc
         self.node_form: Form | None = None
         self.res_form: Form | None = None
+        self._res_shown: str | None = None  # the resource whose form is built
         self.code: CodeText | None = None
         self._code_index = 0
         self._loaded_source = ""  # what the code editor was given: more is unapplied
@@ -71,7 +73,7 @@ class PropsView(ttk.Frame):
         self._shown = None
         self.refresh()
 
-    def _on_doc(self, event: str, data: dict) -> None:
+    def _on_doc(self, event: DocEvent, data: dict) -> None:
         if event == "selection_changed" and not self._staying and not self._leave_node():
             return
         if event in ("selection_changed", "changed", "node_renamed", "resources_changed",
@@ -307,7 +309,7 @@ class PropsView(ttk.Frame):
         self.res_list.selection_clear(0, "end")
         if sel in names:
             self.res_list.selection_set(names.index(sel))
-        shown = getattr(self, "_res_shown", None)
+        shown = self._res_shown
         if sel != shown or (sel and self.res_form is None):
             self._build_res_form(sel)
         elif sel:
