@@ -81,7 +81,7 @@ def run_plumber(method: str, items: int, size: int, workers: int, dir: str):
 
 def run_pool(items: int, size: int, workers: int) -> list:
     from functools import partial
-    from papy_engine._pool import default_start_method
+    from papy_engine.pool.process import default_start_method
     ctx = multiprocessing.get_context(default_start_method())  # as IMap chooses
     with ctx.Pool(workers) as pool:
         pool.map(abs, range(workers))  # the workers are up

@@ -136,8 +136,8 @@ def raise_worker_error(err: _Placeholder) -> None:
     The original exception when the worker could send it (chained to the
     worker's traceback), else the placeholder itself.
     """
-    exc = err.exception
-    if exc is None:
+    exc, err.exception = err.exception, None   # (the raised exception's traceback must
+    if exc is None:                            # not be kept alive through the placeholder)
         raise err
     raise exc from WorkerTraceback(err.traceback)
 

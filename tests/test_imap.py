@@ -209,8 +209,8 @@ def megabyte(x):
 
 
 def test_large_items_are_bounded_in_bytes_not_only_in_count(monkeypatch):
-    import papy_engine.imap as imap_module
-    monkeypatch.setattr(imap_module, "MAX_INFLIGHT_BYTES", 16 * 2**20)
+    from papy_engine.pool import policy
+    monkeypatch.setattr(policy, "MAX_INFLIGHT_BYTES", 16 * 2**20)
     pulled = []
 
     def source():

@@ -37,9 +37,32 @@ def test_bad_level_is_refused():
         start_logger("LOUD")
 
 
-def test_module_loggers_live_under_papy_engine():
-    import papy_engine.dagger
-    import papy_engine.imap
-    import papy_engine.plumber
-    for mod in (papy_engine.imap, papy_engine.plumber, papy_engine.dagger):
-        assert mod.log.name.startswith("papy_engine.")
+def test_every_engine_module_that_logs_has_its_own_logger():
+    import importlib
+    import logging
+    import pkgutil
+
+    import papy_engine
+    checked = 0
+    for info in pkgutil.walk_packages(papy_engine.__path__, "papy_engine."):
+        mod = importlib.import_module(info.name)
+        if info.name == "papy_engine.log":   # configures logging, does not log
+            continue
+        if getattr(mod, "logging", None) is logging:   # the module logs
+            assert isinstance(mod.log, logging.Logger), info.name
+            assert mod.log.name == info.name
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_package_is_declared_for_the_wheel():
+    """pyproject lists packages by hand: a package left out is silently missing from a wheel."""
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    declared = set(tomllib.loads((root / "pyproject.toml").read_text())
+                   ["tool"]["setuptools"]["packages"])
+    for top in ("papy_engine", "papy_gui"):
+        for init in (root / top).rglob("__init__.py"):
+            name = ".".join(init.parent.relative_to(root).parts)
+            assert name in declared, f"{name} is not in pyproject's [tool.setuptools] packages"

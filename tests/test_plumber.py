@@ -160,8 +160,9 @@ def test_placeholders_are_logged_once_with_piper_and_index(caplog):
     with caplog.at_level("ERROR", logger="papy_engine"):
         run(p, range(4))
     lines = [r.getMessage() for r in caplog.records if "placeholder" in r.getMessage()]
-    assert len(lines) == 2
-    assert "odd_fails" in lines[0] and "item 1" in lines[0]
+    assert len(lines) == 2   # items run in parallel: either may fail first
+    assert all("odd_fails" in line for line in lines)
+    assert sorted("item 1" in line for line in lines) == [False, True]
 
 
 def test_debug_raises_from_wait_and_fails():

@@ -29,10 +29,17 @@ import dill
 import rpyc
 from rpyc.utils.server import ForkingServer, ThreadedServer
 
-from . import _pool
-from .errors import WorkerError
+from .. import __version__
+from ..errors import WorkerError
+from ..pool import evaluate
+from .handshake import refuse_busy
+
+__all__ = ["serve", "WorkerService", "RPYC_LOGGER"]
 
 log = logging.getLogger(__name__)
+
+#: The logger RPyC's own per-connection messages go to.
+RPYC_LOGGER = __name__ + ".rpyc"
 
 SERVER_CONFIG = {
     # Nothing but plain values is ever exchanged: keep every RPyC door shut.
@@ -47,20 +54,20 @@ class WorkerService(rpyc.Service):
 
     def on_connect(self, conn) -> None:
         self._tasks: dict[int, tuple] = {}    # tid -> (func, name, mode)
-        self._broken: dict[int, tuple] = {}   # tid -> (name, WorkerError) from loading
+        self._broken: dict[int, tuple] = {}   # tid -> (name, WorkerError, produce)
 
     def exposed_hello(self) -> tuple:
-        from . import __version__
         return (__version__, "%d.%d" % sys.version_info[:2], os.getpid())
 
     def exposed_load_task(self, tid: int, name: str, payload: bytes, mode: tuple) -> None:
         try:
             self._tasks[tid] = (dill.loads(bytes(payload)), str(name),
-                                _pool.Mode(*tuple(mode)))
+                                evaluate.Mode(*tuple(mode)))
             self._broken.pop(tid, None)
         except Exception as exc:
             log.error("task %s could not be loaded: %s: %s", name, type(exc).__name__, exc)
-            self._broken[tid] = (str(name), WorkerError.from_exception(exc))
+            self._broken[tid] = (str(name), WorkerError.from_exception(exc),
+                                 evaluate.Mode(*tuple(mode))[2])
 
     def exposed_drop_task(self, tid: int) -> None:
         self._tasks.pop(tid, None)
@@ -72,29 +79,24 @@ class WorkerService(rpyc.Service):
         if entry is None:
             return pickle.dumps(self._unloaded(serial, tid, start, items))
         func, name, mode = entry
-        progress = [0.0, 0.0, 0.0]
+        reply = evaluate.reply_for(func, name, mode, serial, start, items, [0.0, 0.0, 0.0])
         try:
-            results, created, busy = _pool.run_chunk(func, items, start, name, progress,
-                                                     serial, mode)
-        except BaseException as exc:  # debug=True: ship the error itself
-            err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
-            err.piper, err.index = name, start + int(progress[_pool.OFFSET])
-            return pickle.dumps(("raise", serial, err))
-        try:
-            return pickle.dumps(("done", serial, results, created, busy),
-                                protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            results, created = _pool.picklable(results, created, func, name, start, mode)
+            return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:   # a result that cannot be pickled: say which
+            _, _, results, created, busy = reply
+            results, created = evaluate.picklable(results, created, func, name, start, mode)
             return pickle.dumps(("done", serial, results, created, busy))
 
     def _unloaded(self, serial, tid, start, items) -> tuple:
-        name, why = self._broken.get(tid, ("task %d" % tid, None))
+        name, why, produce = self._broken.get(tid, ("task %d" % tid, None, 1))
         msg = ("the task function could not be loaded on this worker server: "
                + (f"{why.exc_type}: {why.message}" if why else "it was never sent"))
-        results = [WorkerError(msg, exc_type="RemoteLoadError",
-                               traceback=why.traceback if why else "", piper=name,
-                               index=start + i) for i in range(len(items))]
-        return ("done", serial, results, list(range(len(items))), 0.0)
+        errors = [WorkerError(msg, exc_type="RemoteLoadError",
+                              traceback=why.traceback if why else "", piper=name,
+                              index=start + i) for i in range(len(items))]
+        # one result per sub-item of a produce>1 task, each error counted once
+        results = [e for e in errors for _ in range(produce)]
+        return ("done", serial, results, [i * produce for i in range(len(items))], 0.0)
 
 
 # -- servers ------------------------------------------------------------------------
@@ -141,7 +143,6 @@ class PapyForkingServer(ForkingServer):
                 self.children.discard(pid)
 
     def _accept_method(self, sock) -> None:
-        from ._remote_wire import refuse_busy
         self._reap()
         if self.max_clients and len(self.children) >= self.max_clients:
             self.clients.discard(sock)
@@ -207,7 +208,6 @@ class PapyThreadedServer(ThreadedServer):
         self._count_lock = threading.Lock()
 
     def _accept_method(self, sock) -> None:
-        from ._remote_wire import refuse_busy
         limit = self.max_clients or 0  # None or 0: no cap
         with self._count_lock:
             full = limit != 0 and self._active >= limit
@@ -235,7 +235,7 @@ def serve(host: str, port: int, mode: str, max_clients: int | None, authenticato
     """Serve until SIGTERM/SIGINT; then close the listener and end every client."""
     cls = PapyForkingServer if mode == "forking" else PapyThreadedServer
     server = cls(WorkerService, hostname=host, port=port, authenticator=authenticator,
-                 protocol_config=dict(SERVER_CONFIG), logger=logging.getLogger(__name__ + ".rpyc"),
+                 protocol_config=dict(SERVER_CONFIG), logger=logging.getLogger(RPYC_LOGGER),
                  listener_timeout=0.2, max_clients=max_clients)
     stopping: list[int] = []
 

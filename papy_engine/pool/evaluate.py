@@ -1,0 +1,186 @@
+"""Evaluating a chunk of items: what every slot kind runs, in every worker.
+
+A *chunk* is a run of consecutive items of one task.  :func:`run_chunk`
+evaluates the task's function on each item (a :class:`~papy_engine.worker.Worker`
+for a piper, a :class:`TaskCall` for a task added to an IMap directly),
+splits produced results into sub-items, and reports which placeholders it
+created.  It records its progress in a small array (``[chunk serial, item
+offset, start time]``) that the dispatcher reads to tell which item a dead
+or stuck worker was holding.
+
+This module imports only the standard library and the engine's value types,
+so that worker processes start quickly.
+"""
+from __future__ import annotations
+
+import pickle
+import time
+
+from ..errors import PiperError, WorkerError, _Placeholder
+
+__all__ = ["TaskCall", "Mode", "PLAIN", "run_chunk", "reply_for", "split_produced", "picklable",
+           "SERIAL", "OFFSET", "STARTED"]
+
+# fields of a progress array
+SERIAL, OFFSET, STARTED = 0, 1, 2
+
+
+class TaskCall:
+    """A plain function applied to items: ``func(item, *args, **kwargs)``.
+
+    Used for IMap tasks added directly (not through a Piper); exceptions become
+    :class:`WorkerError` placeholders like a Worker's, which also keep the
+    original exception (when it pickles) so that the IMap can re-raise it.
+    """
+
+    def __init__(self, func, args=(), kwargs=None):
+        self.func, self.args, self.kwargs = func, tuple(args), dict(kwargs or {})
+        self.name = getattr(func, "__name__", type(func).__name__)
+        self.errors_created = 0
+        self.debug = False
+
+    def __call__(self, item):
+        if isinstance(item, _Placeholder):
+            if item.index is None:
+                self.errors_created += 1
+            return item
+        try:
+            return self.func(item, *self.args, **self.kwargs)
+        except Exception as exc:
+            self.errors_created += 1
+            err = WorkerError.from_exception(exc, function=self.name)
+            try:
+                pickle.dumps(exc)
+                err.exception = exc
+            except Exception:
+                pass  # re-raised as the WorkerError itself
+            return err
+
+    def map(self, items, boxed=False, progress=None):
+        if progress is None:
+            return [self(x) for x in items]
+        out = []
+        for off, x in enumerate(items):
+            progress[1] = off
+            out.append(self(x))
+        return out
+
+
+class Mode(tuple):
+    """How a task's chunks are evaluated: ``(boxed, timed, produce, repeat)``.
+
+    ``boxed``: items arrive bare and are made into 1-tuples in the worker;
+    ``timed``: the task has a timeout, so each item's start time is
+    published; ``produce``/``repeat``: a piper's produce option, applied in
+    the worker so results leave already split into sub-items.
+    """
+
+    def __new__(cls, boxed=False, timed=False, produce=1, repeat=False):
+        return tuple.__new__(cls, (bool(boxed), bool(timed), int(produce), bool(repeat)))
+
+
+PLAIN = Mode()
+
+
+def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
+    """Evaluate ``func`` on every item; returns ``(results, created, busy_s)``.
+
+    ``created`` lists the offsets in ``results`` of placeholders made here
+    (not passed through); they get their ``piper`` and ``index`` (the item's
+    position in the task) filled in.  A placeholder that reaches here without
+    an index (an inbox whose input pipe ran short) is attributed here too.
+    ``progress`` (shared with the dispatcher) records the chunk and the item
+    in progress, and for a timed task when that item started, so that the
+    dispatcher can tell which item a worker died on or got stuck with.
+    With ``produce > 1`` each result is split into that many sub-items.
+    """
+    boxed, timed, produce, repeat = mode
+    t0 = time.perf_counter()
+    before = func.errors_created
+    if progress is not None:
+        progress[SERIAL] = serial
+        progress[STARTED] = time.monotonic() if timed else 0.0
+    results = func.map(items, boxed, progress)
+    if progress is not None:
+        progress[STARTED] = 0.0
+    created = []
+    if func.errors_created != before:
+        for off, r in enumerate(results):
+            if isinstance(r, _Placeholder) and r.index is None:
+                r.piper, r.index = piper, start + off
+                created.append(off)
+    if produce > 1:
+        results, created = split_produced(results, created, produce, repeat, piper, start)
+    return results, created, time.perf_counter() - t0
+
+
+def split_produced(results, created, n, repeat, piper, start):
+    """Emit each result as ``n`` sub-items (``repeat``: n copies of it).
+
+    A placeholder is emitted ``n`` times; a result that is not a sequence of
+    exactly ``n`` items becomes a ``ProduceError`` placeholder, emitted ``n``
+    times and counted once.  Returns ``(sub_items, created)``, ``created``
+    holding the offset of the first copy of each placeholder made here.
+    """
+    out: list = []
+    made = set(created)
+    new_created = []
+    for off, r in enumerate(results):
+        if repeat or isinstance(r, _Placeholder):
+            if off in made:
+                new_created.append(len(out))
+            out.extend([r] * n)
+            continue
+        try:
+            parts = list(r)
+        except TypeError:
+            parts = None
+        if parts is None or len(parts) != n:
+            got = f"a {type(r).__name__}" if parts is None else f"{len(parts)} sub-items"
+            err = PiperError(f"produce={n} needs a sequence of {n} sub-items, got {got}",
+                             exc_type="ProduceError", piper=piper, index=start + off)
+            new_created.append(len(out))
+            out.extend([err] * n)
+        else:
+            out.extend(parts)
+    return out, new_created
+
+
+def picklable(results, created, func, piper, start, mode=PLAIN):
+    """Replace results that cannot be pickled by placeholders saying why.
+
+    Returns ``(results, created)`` with the new placeholders attributed to
+    ``piper`` and counted as created (a result of item ``i`` that cannot be
+    sent back is an error of that item).
+    """
+    fname = getattr(func, "name", None)
+    produce = mode[2]
+    out, made = [], set(created)
+    for off, r in enumerate(results):
+        try:
+            pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL)
+            out.append(r)
+        except Exception as exc:
+            err = WorkerError(
+                f"the result ({type(r).__name__}) cannot be sent back from the worker "
+                f"process: {exc}", exc_type="PicklingError", function=fname,
+                piper=piper, index=start + off // produce)
+            out.append(err)
+            made.add(off)
+    return out, sorted(made)
+
+
+def reply_for(func, name, mode, serial, start, items, progress) -> tuple:
+    """Evaluate a chunk and give the reply a slot sends back (see ``slots``).
+
+    ``("done", serial, results, created, busy)``, or ``("raise", serial,
+    error)`` when a ``debug=True`` function raised: the error is shipped as
+    a WorkerError carrying the worker's traceback.
+    """
+    try:
+        results, created, busy = run_chunk(func, items, start, name, progress, serial, mode)
+    except BaseException as exc:
+        err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
+        err.piper, err.index = name, start + int(progress[OFFSET])
+        return ("raise", serial, err)
+    return ("done", serial, results, created, busy)

@@ -1,0 +1,111 @@
+"""How much a pool holds and sends at a time: input budgets and chunk sizes.
+
+Memory is bounded by the items a task holds (pulled, not yet consumed).
+With an explicit ``stride``/``buffer`` that is the task's share of the
+buffer.  By default it adapts to the measured cost and size of items:
+enough for about TARGET_INFLIGHT_S of work per worker, so cheap functions
+stream thousands of items while slow ones hold a few, which keeps pause and
+stop (which let pulled items finish) prompt; and a *slow start* holds at
+most twice what has completed, so a few fast first items do not license
+thousands of slow ones.
+
+Chunks aim at a slot's target of measured work per message (about 10 ms
+for local workers), capped in items and bytes.  Until a task's cost is
+known its chunks hold one item, so its first items spread over idle
+workers; expensive items are shared out more finely as the queue runs low
+(guided scheduling), so that no worker is left with a long tail.
+These functions are called under the pool manager's lock.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..errors import IMapError
+from .records import Task
+
+__all__ = ["Limits", "ends_soon", "DEFAULT_STRIDE", "MAX_OUTSTANDING", "TARGET_CHUNK_S"]
+
+DEFAULT_STRIDE = 16384
+TARGET_INFLIGHT_S = 0.5          # default: work held in flight per worker
+MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
+TARGET_CHUNK_S = 0.01            # local slots: work per chunk message
+MAX_CHUNK_BYTES = 4 * 2**20      # pickled bytes per chunk message
+MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
+MAX_OUTSTANDING = 2              # chunks per slot: one running, one waiting
+
+
+class Limits:
+    """A pool's stride, buffer and the budgets of its tasks."""
+
+    def __init__(self, stride: int | None, buffer: int | None) -> None:
+        self.stride = stride
+        self.buffer = buffer
+        self.fixed = stride is not None or buffer is not None
+
+    def max_pull(self) -> int:
+        return self.stride or DEFAULT_STRIDE
+
+    def set_budgets(self, tasks: list[Task], name: str) -> None:
+        """Share the buffer between ``tasks`` (at start)."""
+        ntasks = max(1, len(tasks))
+        buffer = self.buffer if self.buffer is not None else 2 * self.max_pull() * ntasks
+        if buffer < ntasks:
+            raise IMapError(f"IMap {name!r}: buffer ({buffer}) must be at least the "
+                            f"number of tasks ({ntasks})")
+        for t in tasks:
+            t.budget = max(1, buffer // ntasks)
+
+    def pull_size(self, tasks: Iterable[Task]) -> int:
+        """Items pulled at a time: the stride, or less when the buffer is small."""
+        budget = min((t.budget for t in tasks if t.budget), default=0)
+        return min(self.max_pull(), budget) if budget else self.max_pull()
+
+    def limit(self, task: Task, nslots: int) -> int:
+        """How many items ``task`` may hold (pulled, not yet consumed)."""
+        if self.fixed:
+            return task.budget
+        n = max(1, nslots)
+        if task.cost is None:
+            return min(task.budget, 4 * n)
+        want = int(n * TARGET_INFLIGHT_S / max(task.cost, 1e-9))
+        if task.item_bytes:  # large items: bound the bytes in flight as well
+            want = min(want, int(MAX_INFLIGHT_BYTES / task.item_bytes))
+        want = min(want, max(4 * n, 2 * task.done))   # slow start
+        return max(min(task.budget, 4 * n), min(task.budget, want))
+
+    def may_pull(self, task: Task, nslots: int, stride: int) -> bool:
+        """True when ``task``'s feeder may pull another batch now."""
+        if task.held <= 0:
+            return True
+        if self.fixed:
+            return task.held + stride <= task.budget
+        return task.held < self.limit(task, nslots)
+
+    def room(self, task: Task, nslots: int, tasks: Iterable[Task]) -> int:
+        """Items the feeder of ``task`` should pull next."""
+        return max(1, min(self.pull_size(tasks), self.limit(task, nslots) - task.held))
+
+    def chunk_size(self, task: Task, nslots: int, waiting: int,
+                   target_s: float = TARGET_CHUNK_S) -> int:
+        """Items in ``task``'s next chunk, ``waiting`` items of it being queued."""
+        if task.timeout is not None or task.cost is None:
+            return 1
+        n = max(1, nslots)
+        cap = max(1, min(MAX_CHUNK_ITEMS, self.max_pull() // n))
+        size = max(1, min(cap, int(target_s / max(task.cost, 1e-9))))
+        if task.item_bytes:
+            size = max(1, min(size, int(MAX_CHUNK_BYTES / task.item_bytes)))
+        if size > 1 and size * task.cost > 0.2 * target_s:
+            size = max(1, min(size, -(-waiting // (2 * n))))   # guided scheduling
+        return size
+
+
+def ends_soon(task: Task, n_items: int, target_s: float = TARGET_CHUNK_S) -> bool:
+    """True when a chunk of ``n_items`` of ``task`` is measured to be short.
+
+    A second chunk per slot hides the round trip for cheap items; behind a
+    slow (or not yet measured) item it would wait while another worker may
+    fall idle -- a few slow items must run in parallel, and unordered
+    results leave as they finish.
+    """
+    return task.cost is not None and task.cost * n_items <= 2 * target_s

@@ -1,0 +1,272 @@
+"""Process slots: worker processes, their pipes, and how they start.
+
+Each worker process talks to the dispatcher over two one-way pipes::
+
+    dispatcher --("task", id, name, dill bytes, mode)--> child   (once per task)
+    dispatcher --("chunk", serial, task id, start, items)--> child
+    dispatcher <--("done", serial, results, created, busy_s)-- child
+    dispatcher <--("raise", serial, error)-- child   (debug=True)
+
+A reader thread in the child takes messages off the pipe as soon as they
+arrive, so the dispatcher never blocks on a full pipe while the child is
+itself blocked writing results (the classic two-pipe deadlock).  Each slot
+owns a tiny shared array written before every item, ``[chunk serial, offset,
+start time]``, which tells the dispatcher which item a dead worker was
+holding and when a timed-out item started.  A dead process is seen through
+its sentinel, never a timeout.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+from itertools import count
+from multiprocessing import get_context
+from multiprocessing.reduction import ForkingPickler
+from multiprocessing.sharedctypes import RawArray
+from typing import Any
+
+from .evaluate import OFFSET, SERIAL, STARTED, Mode, picklable, reply_for
+from .policy import TARGET_CHUNK_S
+from .records import Task
+from .slots import Done, Post, Raised
+
+__all__ = ["ProcessSlot", "ProcessSource", "default_start_method"]
+
+log = logging.getLogger(__name__)
+
+_dumps = ForkingPickler.dumps   # what Connection.send uses, so fds and sockets still work
+
+
+# -- the child ----------------------------------------------------------------------
+def _child_main(task_r, result_w, progress, close_fds):
+    """Entry point of a worker process."""
+    for fd in close_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def reader():
+        try:
+            while True:
+                msg = task_r.recv()
+                inbox.put(msg)
+                if msg[0] == "stop":
+                    return
+        except (EOFError, OSError):
+            inbox.put(("stop",))
+
+    threading.Thread(target=reader, name="papy-reader", daemon=True).start()
+    try:
+        _serve(inbox, result_w, progress)
+    except (BrokenPipeError, EOFError, OSError):
+        pass  # the parent went away or closed our pipe: nobody wants the results
+    finally:
+        result_w.close()
+
+
+def _serve(inbox, result_w, progress):
+    import dill
+    tasks: dict[int, tuple[Any, str, Mode]] = {}
+    progress = memoryview(progress).cast("B").cast("d")
+    while True:
+        msg = inbox.get()
+        kind = msg[0]
+        if kind == "chunk":
+            _, serial, tid, start, items = msg
+            func, name, mode = tasks[tid]
+            reply = reply_for(func, name, mode, serial, start, items, progress)
+            try:
+                result_w.send(reply)
+            except Exception:   # a result that cannot be pickled: say which
+                _, _, results, created, busy = reply
+                results, created = picklable(results, created, func, name, start, mode)
+                result_w.send(("done", serial, results, created, busy))
+        elif kind == "task":
+            _, tid, name, payload, mode = msg
+            tasks[tid] = (dill.loads(payload), name, Mode(*mode))
+        elif kind == "drop":
+            tasks.pop(msg[1], None)
+        elif kind == "stop":
+            break
+
+
+# -- the parent's side ------------------------------------------------------------------
+class ProcessSlot:
+    """One worker process and its pipes."""
+
+    precise = True
+    chunk_s = TARGET_CHUNK_S
+
+    def __init__(self, number: int, method: str, close_fds=()):
+        ctx = get_context(method)
+        task_r, self.task_w = ctx.Pipe(duplex=False)
+        self.result_r, result_w = ctx.Pipe(duplex=False)
+        self.progress = RawArray("d", 3)
+        fds = list(close_fds) if method == "fork" else []
+        # Each concrete context has Process; typeshed's BaseContext (what a
+        # str method gives) does not declare it.
+        self.proc = ctx.Process(  # type: ignore[attr-defined]
+            target=_child_main, name=f"papy-worker-{number}",
+            args=(task_r, result_w, self.progress, fds), daemon=True)
+        self.proc.start()
+        task_r.close()
+        result_w.close()
+        self.number = number
+        self.outstanding: list[int] = []
+        self.tasks: set[int] = set()
+        self.timed_out: tuple[int, int] | None = None
+        self.dead = False
+        self.replies = 0
+
+    def __repr__(self) -> str:
+        return f"ProcessSlot({self.number}, pid={self.proc.pid})"
+
+    def parent_fds(self) -> list[int]:
+        return [self.task_w.fileno(), self.result_r.fileno()]
+
+    def wait_objects(self) -> list:
+        return [self.result_r, self.proc.sentinel]
+
+    def collect(self, ready: list, post: Post) -> bool:
+        if self.result_r not in ready and self.proc.sentinel not in ready:
+            return True
+        try:
+            while self.result_r.poll():
+                data = self.result_r.recv_bytes()
+                msg = pickle.loads(data)
+                if msg[0] == "done":
+                    post(self, Done(msg[1], msg[2], msg[3], msg[4], len(data)))
+                else:
+                    post(self, Raised(msg[1], msg[2]))
+        except (EOFError, OSError):
+            return False
+        except Exception:
+            log.exception("unreadable reply from worker %s", self.number)
+            return False
+        return self.proc.sentinel not in ready
+
+    def send_task(self, task: Task) -> None:
+        self.task_w.send(("task", task.id, task.name, task.payload, tuple(task.mode)))
+        self.tasks.add(task.id)
+
+    def send_chunk(self, serial: int, task: Task, start: int, items: list) -> int:
+        data = _dumps(("chunk", serial, task.id, start, items))
+        self.task_w.send_bytes(data)
+        return len(data)
+
+    def drop_task(self, tid: int) -> None:
+        if tid in self.tasks and not self.dead:
+            self.tasks.discard(tid)
+            try:
+                self.task_w.send(("drop", tid))
+            except OSError:
+                pass
+
+    def began(self, serial: int) -> bool:
+        return int(self.progress[SERIAL]) == serial
+
+    def started_at(self, serial: int) -> float | None:
+        p = self.progress
+        if int(p[SERIAL]) == serial and p[STARTED] > 0:
+            return p[STARTED]
+        return None
+
+    def current_offset(self, serial: int) -> int:
+        p = self.progress
+        return int(p[OFFSET]) if int(p[SERIAL]) == serial else 0
+
+    def kill(self) -> bool:
+        try:
+            self.proc.kill()
+        except (OSError, ValueError):
+            pass
+        return False   # its sentinel reports the death
+
+    def exit_reason(self) -> str:
+        if self.proc.exitcode is None:
+            self.proc.join(2.0)   # reap it, so that its exit code is known
+        code = self.proc.exitcode
+        if code is None:
+            return "it stopped responding"
+        if code < 0:
+            try:
+                return f"killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit code {code}"
+
+    def stop(self, timeout: float) -> None:
+        """Ask the process to exit; kill it after ``timeout``; close pipes."""
+        if not self.dead and self.proc.is_alive():
+            try:
+                self.task_w.send(("stop",))
+            except (OSError, ValueError):
+                pass
+            self.proc.join(timeout)
+        if self.proc.is_alive():
+            self.kill()
+            self.proc.join(5)
+        self.dead = True
+        for c in (self.task_w, self.result_r):
+            c.close()
+        try:
+            self.proc.close()
+        except ValueError:
+            pass
+
+
+class ProcessSource:
+    """``worker_num`` local worker processes (``worker_type="process"``)."""
+
+    def __init__(self, imap: Any, post: Post, numbers: count) -> None:
+        self.n = imap.local_workers()
+        self.method = imap.start_method or default_start_method()
+        self.replace_method = (imap.start_method
+                               if imap.start_method in ("spawn", "forkserver") else "spawn")
+        self.numbers = numbers
+
+    def start(self) -> list[ProcessSlot]:
+        slots: list[ProcessSlot] = []
+        for _ in range(self.n):
+            fds = [fd for s in slots for fd in s.parent_fds()]
+            slots.append(ProcessSlot(next(self.numbers), self.method, fds))
+        return slots
+
+    def replace(self, dead: Any) -> ProcessSlot:
+        # threads exist by now: never fork here
+        return ProcessSlot(next(self.numbers), self.replace_method)
+
+    def pending(self) -> bool:
+        return False
+
+    def describe_loss(self) -> str:
+        return "the worker processes died"
+
+    def close(self) -> None:
+        pass
+
+
+def default_start_method() -> str:
+    """``fork`` only while this process has a single OS thread, else ``spawn``.
+
+    Forking a process that runs other threads (ours, a Tk notifier, a BLAS
+    pool) can deadlock the child on a lock held at the time of the fork;
+    ``/proc/self/task`` counts every OS thread, not just Python's.
+    """
+    env = os.environ.get("PAPY_START_METHOD")
+    if env:
+        return env
+    if sys.platform.startswith("linux"):
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return "fork"
+        except OSError:
+            pass
+    return "spawn"

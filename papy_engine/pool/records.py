@@ -1,0 +1,124 @@
+"""The pool's records: a task, items waiting for a worker, a chunk in flight.
+
+A :class:`Task` is one function mapped over one input (an IMap task, or a
+parallel piper of a pipeline): its configuration, how much of its input it
+holds, what its items cost, and its result store, which reassembles results
+in input order (or keeps completion order for an unordered task).
+:class:`Pending` is a run of consecutive pulled items waiting for a slot,
+:class:`InFlight` a chunk sent to a slot and not yet answered.  All of a
+task's counters are read and written under the pool manager's lock.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .evaluate import PLAIN, Mode
+
+if TYPE_CHECKING:
+    from .slots import Slot
+
+__all__ = ["Task", "Pending", "InFlight", "ChunkCallback"]
+
+#: called once per answered chunk: (items, placeholders created, timeouts, busy_s)
+ChunkCallback = Callable[[int, list, int, float], None]
+
+
+@dataclass(eq=False)
+class Task:
+    """One function over one input, with its accounting and result store."""
+
+    id: int
+    name: str
+    func: Any                       # a Worker or TaskCall (thread slots call it)
+    payload: bytes                  # the function, pickled by value (dill)
+    batches: Iterator[list] | None  # the input, in batches
+    timeout: float | None = None
+    on_chunk: ChunkCallback | None = None
+    ordered: bool = True
+    mode: Mode = PLAIN
+    standalone: bool = False        # added by IMap.add_task: errors raise when taken
+    # input accounting
+    budget: int = 0                 # items this task may hold at most
+    held: int = 0                   # items pulled and not yet consumed
+    pulled: int = 0                 # items pulled so far (the next input index)
+    done: int = 0                   # items whose result is stored or consumed
+    consumed: int = 0
+    exhausted: bool = False
+    error: BaseException | None = None   # the input iterable raised this
+    # measured cost
+    cost: float | None = None       # seconds per item (moving average)
+    item_bytes: float = 0.0         # pickled bytes per item: the larger of in and out
+    _bytes: dict = field(default_factory=lambda: {"in": 0.0, "out": 0.0})
+    # results
+    results: dict[int, tuple[list, int]] = field(default_factory=dict)  # start -> (results, n)
+    arrived: deque = field(default_factory=deque)   # unordered: (results, n)
+    next_out: int = 0
+    feeder: threading.Thread | None = None
+    items: deque = field(default_factory=deque)     # next(): results taken as a batch
+    skip: int = 0                   # results to drop: their next(timeout) timed out
+
+    def __post_init__(self) -> None:
+        self.mode = Mode(self.mode[0], self.timeout is not None, self.mode[2], self.mode[3])
+
+    def finished(self) -> bool:
+        """Every pulled item's result was taken and the input is exhausted."""
+        return self.exhausted and self.consumed >= self.pulled
+
+    def note_cost(self, busy: float, n: int) -> None:
+        cost = busy / n
+        self.cost = cost if self.cost is None else 0.5 * self.cost + 0.5 * cost
+
+    def note_bytes(self, side: str, size: float) -> None:
+        old = self._bytes[side]
+        self._bytes[side] = size if not old else 0.5 * old + 0.5 * size
+        self.item_bytes = max(self._bytes.values())
+
+    def store(self, start: int, results: list, n: int) -> None:
+        """Keep the results of the ``n`` items from ``start`` until taken."""
+        if self.ordered:
+            self.results[start] = (results, n)
+        else:
+            self.arrived.append((results, n))
+        self.done += n
+
+    def take(self) -> list | None:
+        """The next batch of results in order (or as they came), or None."""
+        if self.ordered:
+            got = self.results.pop(self.next_out, None)
+            if got is not None:
+                self.next_out += got[1]
+        else:
+            got = self.arrived.popleft() if self.arrived else None
+        if got is None:
+            return None
+        results, n = got
+        self.held -= n
+        self.consumed += n
+        return results
+
+
+@dataclass(slots=True)
+class Pending:
+    """Consecutive pulled items of ``task`` from ``start``; ``offset`` of them sent."""
+
+    task: Task
+    start: int
+    items: list
+    offset: int = 0
+
+    def left(self) -> int:
+        return len(self.items) - self.offset
+
+
+@dataclass(slots=True)
+class InFlight:
+    """A chunk sent to ``slot``: ``items`` of ``task`` from ``start``."""
+
+    slot: Slot
+    task: Task
+    start: int
+    items: list

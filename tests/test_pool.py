@@ -1,0 +1,160 @@
+"""The pool package: a new slot kind plugs in, abandoned pools go away, records."""
+import gc
+import multiprocessing
+
+import pytest
+
+from helpers import wait_until
+from papy_engine import IMap, Piper, PiperError, Plumber
+from papy_engine.pool import Done, register
+from papy_engine.pool.evaluate import reply_for
+from papy_engine.pool.slots import Slot, SlotSource, worker_types
+
+pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+
+
+# -- a slot kind written against the protocol alone --------------------------------------
+class InlineSlot:
+    """Evaluates each chunk on the dispatcher thread as it is sent (a toy kind)."""
+
+    precise = True
+    chunk_s = 0.01
+
+    def __init__(self, number, post):
+        self.number, self._post = number, post
+        self.outstanding, self.tasks = [], set()
+        self.timed_out, self.dead, self.replies = None, False, 0
+        self._funcs = {}
+        self.chunks_run = 0
+
+    def wait_objects(self):
+        return []
+
+    def collect(self, ready, post):
+        return True
+
+    def send_task(self, task):
+        self._funcs[task.id] = (task.func, task.name, task.mode)
+        self.tasks.add(task.id)
+
+    def send_chunk(self, serial, task, start, items):
+        func, name, mode = self._funcs[task.id]
+        reply = reply_for(func, name, mode, serial, start, items, [0.0, 0.0, 0.0])
+        self.chunks_run += 1
+        self._post(self, Done(*reply[1:]))
+        return 0
+
+    def drop_task(self, tid):
+        self.tasks.discard(tid)
+
+    def began(self, serial):
+        return False
+
+    def started_at(self, serial):
+        return None
+
+    def current_offset(self, serial):
+        return 0
+
+    def kill(self):
+        self.dead = True
+        return True
+
+    def exit_reason(self):
+        return "stopped"
+
+    def stop(self, timeout):
+        self.dead = True
+
+
+class InlineSource:
+    made: list = []
+
+    def __init__(self, imap, post, numbers):
+        self.n, self.post, self.numbers = imap.local_workers(), post, numbers
+
+    def start(self):
+        slots = [InlineSlot(next(self.numbers), self.post) for _ in range(self.n)]
+        InlineSource.made.extend(slots)
+        return slots
+
+    def replace(self, dead):
+        return InlineSlot(next(self.numbers), self.post)
+
+    def pending(self):
+        return False
+
+    def describe_loss(self):
+        return "inline slots were stopped"
+
+    def close(self):
+        pass
+
+
+def _typed(slot: Slot, source: SlotSource) -> None:
+    """(mypy would reject InlineSlot/InlineSource here if they broke the protocols)"""
+
+
+def test_a_new_slot_kind_is_one_class_registered():
+    register("inline", InlineSource)
+    assert "inline" in worker_types()
+    _typed(InlineSlot(0, print), InlineSource(IMap(worker_num=1), print, iter([])))
+    pool = IMap(worker_num=2, worker_type="inline")
+    a = Piper(lambda inbox: inbox[0] + 1, parallel=pool, name="a")
+    b = Piper(lambda inbox: inbox[0] * 2, parallel=pool, name="b", track=True)
+    p = Plumber()
+    p.add_pipe((a, b))
+    p.start([range(100)])
+    p.run()
+    assert p.wait(30)
+    assert p.results["b"] == [(x + 1) * 2 for x in range(100)]
+    assert sum(s.chunks_run for s in InlineSource.made) > 0
+
+
+def test_an_unknown_worker_type_lists_the_registered_ones():
+    with pytest.raises(Exception, match="'process', 'thread'"):
+        IMap(worker_type="gpu")
+
+
+# -- an abandoned IMap does not leave its pool behind -----------------------------------
+def _fail_on_2(x):
+    if x == 2:
+        raise ValueError("two")
+    return x
+
+
+def test_an_abandoned_imap_stops_its_workers():
+    def use_and_drop():
+        it = iter(IMap(_fail_on_2, range(10**6), worker_num=2))
+        assert [next(it), next(it)] == [0, 1]
+        with pytest.raises(ValueError):
+            next(it)
+        assert multiprocessing.active_children()   # the pool still runs here
+    use_and_drop()
+    gc.collect()
+    assert wait_until(lambda: multiprocessing.active_children() == [], 10)
+
+
+# -- placeholders made by the pool stand for every sub-item ----------------------------
+def _pair_or_hang(inbox):
+    import time
+    if inbox[0] == 1:
+        time.sleep(30)
+    return (inbox[0], -inbox[0])
+
+
+def test_a_timeout_in_a_producing_piper_keeps_downstream_groups_whole():
+    pool = IMap(worker_num=2)
+    make = Piper(_pair_or_hang, parallel=pool, produce=2, timeout=0.5, name="make")
+    join = Piper(lambda inbox: inbox, consume=2, name="join", track=True)
+    p = Plumber()
+    p.add_pipe((make, join))
+    p.start([range(4)])
+    p.run()
+    assert p.wait(30)
+    out = p.results["join"]
+    assert len(out) == 4
+    assert out[0] == ([0, 0],) and out[2] == ([2, -2],) and out[3] == ([3, -3],)
+    assert isinstance(out[1], PiperError) and out[1].exc_type == "TimeoutError"
+    assert p.stats["pipers"]["make"]["timeouts"] == 1
+    assert p.stats["pipers"]["make"]["out"] == 8
