@@ -2,7 +2,7 @@
 
 Data flow::
 
-    Tk thread: start(desc, datas, ns) --> runner thread: build, start, run, wait
+    Tk thread: start(desc, datas, ns) --> runner thread: pipeline(), start, run, wait
     engine threads: listener(event)   --> events.put((gen, event))       (never blocks)
     runner / helper threads           --> events.put((gen, bridge event))
     Tk thread, every 50 ms: poll() takes <= 50 events -> RunState; stats ~10x/s
@@ -65,11 +65,13 @@ class Pipeline(Protocol):
     def stop(self) -> None: ...
 
 
-Builder = Callable[[PipelineDescription, dict | None], Pipeline]
+Builder = Callable[[PipelineDescription, dict], Pipeline]
 
 
-def default_builder(desc: PipelineDescription, namespace: dict | None) -> Pipeline:
-    plumber: Pipeline = script.build(desc, namespace)
+def default_builder(desc: PipelineDescription, namespace: dict) -> Pipeline:
+    """The Plumber of ``namespace``'s ``pipeline()``: ``namespace`` was filled by
+    ``script.execute(desc, ...)`` on the Tk thread, so no user code runs again."""
+    plumber: Pipeline = script.make_pipeline(namespace, desc)
     return plumber
 
 
@@ -93,9 +95,12 @@ class RunBridge:
     def running(self) -> bool:
         return (self._thread is not None and self._thread.is_alive()) or self.run_state.active
 
-    def start(self, desc: PipelineDescription, datas: list | None,
-              namespace: dict | None = None) -> None:
-        """Build and run ``desc`` with input iterables ``datas`` on a runner thread."""
+    def start(self, desc: PipelineDescription, datas: list | None, namespace: dict) -> None:
+        """Build and run ``desc`` with input iterables ``datas`` on a runner thread.
+
+        ``namespace`` is the run's own (see ``RunCommands.prepare``): from now on
+        only the runner thread uses it.
+        """
         if self.running:
             raise RuntimeError("a pipeline is already running")
         self._generation += 1
@@ -121,7 +126,7 @@ class RunBridge:
                 break
         self.run_state.reset()
 
-    def _run(self, desc: PipelineDescription, datas: list | None, namespace: dict | None,
+    def _run(self, desc: PipelineDescription, datas: list | None, namespace: dict,
              gen: int) -> None:
         events = self.events
 

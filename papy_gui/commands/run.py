@@ -1,19 +1,28 @@
 """Run commands: Run, Pause/Resume, Stop, Run headless; the run lock and status line.
 
-Inputs are Python expressions evaluated in the console namespace on the Tk
-thread (cheap: ``range(10**6)`` is lazy), after the document's own code (its
-imports, constants and functions -- what an input such as
-``HERE / 'data'`` refers to) has been executed there; the Plumber is built
-and run by the bridge on its own thread. Before that, what the document's
-code takes from the console is written into its script (as Save does), so a
-run here is a run of the script that Save writes. The document is locked
-while the run is in progress; the status line follows running / paused /
-stopping.
+A run executes the document's module-level code (its imports, constants,
+helpers, node functions) exactly once, on the Tk thread, in a namespace of
+its own seeded with the console's names; the input expressions are then
+evaluated there (cheap: ``range(10**6)`` is lazy; an input such as
+``HERE / 'data'`` uses the script's names) and the console gets the script's
+names too. The bridge's runner thread only calls that namespace's
+``pipeline()`` (``script.make_pipeline``) and runs the Plumber, so the
+runner and the console never share a dict, and nothing runs twice.
+
+Why the Tk thread: a failing line or input is refused before anything
+starts, with the reason in the status line (as before), and the console's
+namespace is only ever written by the thread the console runs on. The cost
+is that slow module-level code (a big load at import) holds the window
+while it runs, as it already did.
+
+Before that, what the document's code takes from the console is written into
+its script (as Save does), so a run here is a run of the script that Save
+writes. The document is locked while the run is in progress; the status
+line follows running / paused / stopping.
 """
 from __future__ import annotations
 
 import logging
-import os
 
 from papy_engine import script
 
@@ -39,25 +48,25 @@ class RunCommands:
         app.bridge.on_plumber = self._on_plumber
         self._shown_state = "idle"
 
-    def _define(self) -> None:
-        """Run the document's definitions in the console namespace (never its pipeline)."""
-        doc, ns = self.app.doc, self.app.namespace
-        path = doc.path
-        try:
-            script.exec_text(script.render(to_description(doc)), f"<{self.app.doc_title()}>", ns,
-                             file=os.path.abspath(path) if path else None)
-        except Exception as exc:  # ScriptError names the line; anything else is the user's
-            raise EditError(f"the pipeline's code failed: {exc}") from None
+    def prepare(self) -> tuple[dict, list]:
+        """Execute the document's code once and evaluate its inputs, for a run.
 
-    def evaluate_inputs(self) -> list:
-        """The input iterables of the input nodes, in order: each node's input
-        expression evaluated in the console namespace (after the document's code).
+        Returns:
+            The run's namespace (the console's names, then the script's: what
+            the bridge builds the Plumber from) and the input iterables, one
+            per input node in order.
 
         Raises:
-            EditError: an input node has no input, or its expression failed.
+            EditError: the code failed, an input node has no input, or its
+                expression failed (nothing was started).
         """
-        doc, ns = self.app.doc, self.app.namespace
-        self._define()
+        doc, console = self.app.doc, self.app.namespace
+        ns = dict(console)  # a console name the script could not write still works here
+        try:
+            script.execute(to_description(doc), ns, path=doc.path)
+        except Exception as exc:  # ScriptError names the line; anything else is the user's
+            raise EditError(f"the pipeline's code failed: {exc}") from None
+        console.update(ns)  # the node functions and the script's names, as before a run
         datas = []
         for name in doc.input_nodes():
             expr = doc.inputs.get(name)
@@ -65,11 +74,11 @@ class RunCommands:
                 raise EditError(f"input node {name!r} has no input: select it and type an "
                                 "expression such as range(100) under Input", field="input")
             try:
-                datas.append(eval(expr, ns))  # the user's own expression, in their console
+                datas.append(eval(expr, ns))  # the user's own expression, in their names
             except Exception as exc:
                 raise EditError(f"input of node {name!r}: {expr!r} failed: "
                                 f"{type(exc).__name__}: {exc}", field="input") from None
-        return datas
+        return ns, datas
 
     def run(self) -> bool:
         """Run the document here; False (and why in the status line) if it cannot."""
@@ -90,7 +99,7 @@ class RunCommands:
             return False
         added = take_console_names(app.doc, app.namespace)
         try:
-            datas = self.evaluate_inputs()
+            namespace, datas = self.prepare()
         except EditError as exc:
             app.message(str(exc), True)
             return False
@@ -99,7 +108,7 @@ class RunCommands:
             log.info("%s", added)
         app.message(f"running {app.doc_title()}…")  # a new run clears the last one's message
         log.info("running %s", app.doc_title())
-        app.bridge.start(to_description(app.doc), datas, app.namespace)
+        app.bridge.start(to_description(app.doc), datas, namespace)
         app.bottom.select(app.stats_view)
         return True
 

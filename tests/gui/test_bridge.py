@@ -70,7 +70,7 @@ def test_detach_stops_polling_the_old_run_and_drops_its_events(monkeypatch):
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-    bridge.start(Desc(), [])
+    bridge.start(Desc(), [], {})
     assert poll_until(bridge, lambda: rs.state == "running" and bridge.plumber is fake)
     assert poll_until(bridge, lambda: "a" in rs.pipers)
     bridge.detach()  # a new document
@@ -89,7 +89,7 @@ def test_a_run_finishes_and_its_stats_reach_the_run_state():
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-    bridge.start(Desc(), [])
+    bridge.start(Desc(), [], {})
     assert poll_until(bridge, lambda: bridge.plumber is fake)
     fake.release.set()
     assert poll_until(bridge, lambda: rs.state == "finished")
@@ -102,7 +102,7 @@ def test_a_pipeline_that_cannot_be_built_ends_the_run_as_failed():
         raise NameError("name 'helper' is not defined")
     rs = RunState()
     bridge = RunBridge(rs, builder=builder)
-    bridge.start(Desc(), [])
+    bridge.start(Desc(), [], {})
     assert rs.state == "building" and bridge.running
     assert poll_until(bridge, lambda: rs.state == "failed")
     assert rs.message == "NameError: name 'helper' is not defined"
@@ -117,7 +117,7 @@ def test_a_failed_pause_is_logged_and_the_run_goes_on(caplog):
     fake.pause = refuse
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-    bridge.start(Desc(), [])
+    bridge.start(Desc(), [], {})
     assert poll_until(bridge, lambda: rs.state == "running" and bridge.plumber is fake)
     with caplog.at_level(logging.WARNING, logger="papy_gui.bridge"):
         bridge.pause()

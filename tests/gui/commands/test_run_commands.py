@@ -2,6 +2,9 @@
 run state per document, canvas and table agreeing, the toolbar following the run."""
 from __future__ import annotations
 
+import logging
+import re
+import threading
 import tkinter as tk
 from pathlib import Path
 
@@ -222,9 +225,53 @@ def test_run_refuses_an_input_node_without_input_or_with_a_broken_one(fresh):
     assert status(app).startswith("input node 'src' has no input")
     app.doc.set_input("src", "range(undefined_name)")  # the script's INPUTS fail
     assert app.runs.run() is False
-    assert status(app) == ("the pipeline's code failed: <untitled>:20: running the script "
-                           "failed: NameError: name 'undefined_name' is not defined")
+    assert re.fullmatch(r"the pipeline's code failed: <papy-script-\d+>:20: running the "
+                        r"script failed: NameError: name 'undefined_name' is not defined",
+                        status(app)), status(app)
     assert app.run_state.state == "idle" and not app.doc.locked
+
+
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_the_documents_code_runs_once_per_run_on_the_tk_thread(fresh):
+    app = fresh
+    build(app, DOUBLE, n=5)
+    app.doc.set_preamble("import logging\nlogging.getLogger('user.script').info('module code ran')\n")
+    seen = Records()
+    logger = logging.getLogger("user.script")
+    logger.addHandler(seen)
+    try:
+        assert app.runs.run()
+        assert pump(app.root, lambda: ended(app), 30), app.run_state.state
+    finally:
+        logger.removeHandler(seen)
+    assert app.run_state.state == "finished", app.run_state.message
+    # it ran twice: on the Tk thread (for the inputs), then again on the runner thread
+    assert [r.threadName for r in seen.records] == [threading.main_thread().name]
+    assert callable(app.namespace["double"])  # the console has the script's names, as before
+    app.bridge.refresh_stats()
+    assert app.run_state.pipers["work"]["out"] == 5
+
+
+def test_a_console_name_the_script_cannot_hold_still_runs_here(fresh):
+    app = fresh
+    app.console.run_source("import threading\nlock = threading.Lock()\n")  # cannot be saved
+    build(app, "def locked(inbox):\n    with lock:\n        return inbox[0] * 3\n", n=4)
+    assert app.runs.run()
+    assert pump(app.root, lambda: ended(app), 30), app.run_state.state
+    assert app.run_state.state == "finished", app.run_state.message
+    app.bridge.refresh_stats()
+    assert app.run_state.pipers["work"]["out"] == 4 and app.run_state.pipers["work"]["errors"] == 0
+    assert "lock" not in app.doc.preamble
+    assert pump(app.root, lambda: settled(app), 10)
+    assert any("cannot save the console's 'lock'" in line for line in app.log_view.lines())
 
 
 # -- entry points: papy gui SCRIPT --run, Run headless, the status line ------------------
