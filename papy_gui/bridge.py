@@ -229,9 +229,7 @@ class RunBridge:
         """``papy run PATH`` in a subprocess; its output lines go to the log."""
         if self._proc is not None and self._proc.poll() is None:
             raise RuntimeError("a headless run is already going")
-        # papy_engine.cli has no __main__ block: call its main() like the console script
-        cmd = [sys.executable, "-c", "import sys; from papy_engine.cli import main; "
-               "sys.exit(main(sys.argv[1:]))", "run", path]
+        cmd = [sys.executable, "-m", "papy_engine.cli", "run", path]
         proc = self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                              stderr=subprocess.STDOUT, text=True, bufsize=1)
 
