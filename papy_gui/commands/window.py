@@ -8,7 +8,6 @@ reading every feature.
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable
 from tkinter import ttk
 from typing import Protocol
 
@@ -18,7 +17,6 @@ from ..model.palette import Palette
 from ..model.run_state import RunState
 from ..views.canvas_interact import CanvasController
 from ..views.canvas_view import CanvasView
-from ..views.console_view import ConsoleView
 from ..views.dialogs import Dialogs
 from ..views.log_view import LogView
 from ..views.props_view import PropsView
@@ -40,12 +38,10 @@ class Window(Protocol):
     bridge: RunBridge
     namespace: dict  # the console's
     # the views
-    canvas: tk.Canvas
     canvas_view: CanvasView
     canvas_ctl: CanvasController
     props: PropsView
     bottom: ttk.Notebook
-    console: ConsoleView
     script_view: ScriptView
     log_view: LogView
     stats_view: StatsView
@@ -70,6 +66,3 @@ class Window(Protocol):
 
     def close(self, ask: bool = True) -> bool:
         """Close the window (asking about a run and unsaved edits)."""
-
-    def soon(self, ms: int, fn: Callable[[], object]) -> None:
-        """Call ``fn()`` in ``ms`` ms from the event loop (cancelled by close)."""
