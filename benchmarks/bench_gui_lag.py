@@ -33,6 +33,8 @@ import sys
 import time
 import tkinter as tk
 
+from papy_gui.views.dialogs import Dialogs
+
 PERIOD_MS = 10
 TARGET_P99_MS = 50.0
 NOISY = ("def noisy(inbox):\n"
@@ -77,11 +79,23 @@ def summary(lags: list[float]) -> dict[str, float]:
     return {"ticks": len(lags), "p50": q[49], "p99": q[98], "max": max(lags)}
 
 
+class QuietDialogs(Dialogs):
+    """No dialog over the measurement: errors go to the status line only, and the
+    benchmark document is closed without saving."""
+
+    def ask_save_changes(self, title: str, text: str) -> bool | None:
+        return False
+
+    def show_error(self, title: str, text: str) -> None:
+        pass
+
+
 def build(app, items: int) -> None:
-    from papy_gui.model.items import Func
+    from papy_engine.script import FuncRef
     doc = app.doc
-    doc.add_node(Func("ipasser", "papy_engine.workers.core", "ipasser"), name="src", x=40, y=60)
-    doc.add_node(Func("noisy", None, "noisy", NOISY), name="noisy", x=320, y=60)
+    doc.add_node(FuncRef("ipasser", "papy_engine.workers.core", "ipasser"), name="src", x=40,
+                 y=60)
+    doc.add_node(FuncRef("noisy", None, "noisy", NOISY), name="noisy", x=320, y=60)
     doc.connect("src", "noisy")
     doc.set_input("src", f"range({items})")
 
@@ -95,9 +109,7 @@ def measure(items: int, idle_s: float, limit_s: float,
     logging.getLogger().setLevel(logging.INFO)
     root = tk.Tk()
     root.geometry("1280x820+0+0")
-    app = App(root)
-    app.quiet_dialogs = True
-    app.files.ask = lambda *a, **k: False  # close without saving the benchmark document
+    app = App(root, dialogs=QuietDialogs(root))
     probe = LagProbe(root)
     out: dict = {"items": items, "switch_interval_ms": sys.getswitchinterval() * 1000}
     t_run = [0.0, 0.0]

@@ -2,14 +2,15 @@
 
 Data flow::
 
-    Tk thread: start(desc, namespace) --> runner thread: build, start, run, wait
-    engine threads: listener(event) --> events.put(event)          (never blocks)
-    runner thread: outcome            --> events.put({"type": "bridge", ...})
+    Tk thread: start(desc, datas, ns) --> runner thread: pipeline(), start, run, wait
+    engine threads: listener(event)   --> events.put((gen, event))       (never blocks)
+    runner / helper threads           --> events.put((gen, bridge event))
     Tk thread, every 50 ms: poll() takes <= 50 events -> RunState; stats ~10x/s
 
+Every kind of event on the queue is named in :mod:`papy_gui.model.events`.
 Blocking engine calls (``pause``/``stop`` wait for their state) run on short
 helper threads so the Tk loop never waits. No tkinter here: tests drive
-``poll()`` by hand with a fake Plumber (tests/gui/test_bridge.py).
+``poll()`` by hand with a fake pipeline (tests/gui/test_bridge.py).
 
 Every run has a generation number, carried by its events: :meth:`detach`
 (a new or opened document) starts a new generation, so the last run's
@@ -18,63 +19,94 @@ state per document.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import queue
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
-from .model.run_state import RunState
+from papy_engine import script
+from papy_engine.script import PipelineDescription
+
+from .model.events import BridgeEvent, RunEvent
+from .model.run_state import RunState, consume_of
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
 STATS_PERIOD = 0.1
+HEADLESS = -1  # the generation of Run headless output: shown whatever the document
 
 
-def default_builder(desc: Any, namespace: dict | None):
-    script = importlib.import_module("papy_engine.script")
-    return script.build(desc, namespace)
+class Pipeline(Protocol):
+    """What the bridge drives: a ``papy_engine.Plumber`` (tests use a fake)."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def stats(self) -> dict[str, Any]: ...
+
+    def add_listener(self, fn: Callable[[dict], Any]) -> None: ...
+
+    def start(self, datas: Iterable[Iterable]) -> None: ...
+
+    def run(self) -> None: ...
+
+    def wait(self) -> object: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+Builder = Callable[[PipelineDescription, dict], Pipeline]
+
+
+def default_builder(desc: PipelineDescription, namespace: dict) -> Pipeline:
+    """The Plumber of ``namespace``'s ``pipeline()``: ``namespace`` was filled by
+    ``script.execute(desc, ...)`` on the Tk thread, so no user code runs again."""
+    plumber: Pipeline = script.make_pipeline(namespace, desc)
+    return plumber
 
 
 class RunBridge:
-    """Runs one Plumber at a time off the Tk thread and feeds a :class:`RunState`."""
+    """Runs one pipeline at a time off the Tk thread and feeds a :class:`RunState`."""
 
-    def __init__(self, run_state: RunState,
-                 builder: Callable[[Any, dict | None], Any] = default_builder) -> None:
+    def __init__(self, run_state: RunState, builder: Builder = default_builder) -> None:
         self.run_state = run_state
         self.builder = builder
-        self.events: queue.SimpleQueue = queue.SimpleQueue()
-        self.plumber: Any = None
-        self.edges: list[tuple[str, str]] = []
-        self.consume: dict[str, int] = {}
+        self.events: queue.SimpleQueue[tuple[int, RunEvent]] = queue.SimpleQueue()
+        self.plumber: Pipeline | None = None
         self._thread: threading.Thread | None = None
         self._helpers: list[threading.Thread] = []
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[str] | None = None
         self._last_stats = 0.0
         self._generation = 0
-        self.on_plumber: Callable[[Any], None] | None = None
+        self.on_plumber: Callable[[Pipeline], None] | None = None
 
     # -- called on the Tk thread -------------------------------------------------
     @property
     def running(self) -> bool:
         return (self._thread is not None and self._thread.is_alive()) or self.run_state.active
 
-    def start(self, desc: Any, datas: list | None, namespace: dict | None = None) -> None:
-        """Build and run ``desc`` with input iterables ``datas`` on a runner thread."""
+    def start(self, desc: PipelineDescription, datas: list | None, namespace: dict) -> None:
+        """Build and run ``desc`` with input iterables ``datas`` on a runner thread.
+
+        ``namespace`` is the run's own (see ``RunCommands.prepare``): from now on
+        only the runner thread uses it.
+        """
         if self.running:
             raise RuntimeError("a pipeline is already running")
         self._generation += 1
         self.plumber = None
-        self.run_state.reset()
+        self.run_state.begin(desc.edges, consume_of(desc))
         self.run_state.set_state("building")
-        self.edges = [tuple(e) for e in desc.edges]
-        # an inbox of a consume=N node takes N items off each of its pipes
-        self.consume = {n.name: int((n.options or {}).get("consume") or 1) for n in desc.nodes}
         self._thread = threading.Thread(target=self._run,
                                         args=(desc, datas, namespace, self._generation),
                                         name="papy-gui-run", daemon=True)
@@ -84,10 +116,9 @@ class RunBridge:
         """Forget the last run: stop polling its Plumber, drop its queued and late
         events, reset the run state. A run still going is stopped (off the Tk thread)."""
         if self.plumber is not None and self.run_state.active:
-            self._call("stop")
+            self._call("stop", self.plumber.stop)
         self._generation += 1
         self.plumber = None
-        self.edges, self.consume = [], {}
         while True:
             try:
                 self.events.get_nowait()
@@ -95,7 +126,8 @@ class RunBridge:
                 break
         self.run_state.reset()
 
-    def _run(self, desc: Any, datas: list | None, namespace: dict | None, gen: int) -> None:
+    def _run(self, desc: PipelineDescription, datas: list | None, namespace: dict,
+             gen: int) -> None:
         events = self.events
 
         def put(event: Any) -> None:  # engine threads only enqueue
@@ -107,42 +139,44 @@ class RunBridge:
                 return
             plumber.add_listener(put)
             self.plumber = plumber
-            put({"type": "bridge", "plumber": True})
+            put({"event": "plumber_ready"})
             plumber.start(datas if datas is not None else [])
             plumber.run()
             plumber.wait()
-            put({"type": "bridge", "state": getattr(plumber, "state", "finished")})
+            put({"event": "run_ended", "state": plumber.state, "message": ""})
         except BaseException as exc:  # report every failure to the window
             log.exception("the pipeline run failed")
-            put({"type": "bridge", "state": "failed",
+            put({"event": "run_ended", "state": "failed",
                  "message": f"{type(exc).__name__}: {exc}"})
 
-    def _call(self, name: str) -> None:
-        plumber, gen = self.plumber, self._generation
-        if plumber is None:
-            return
+    def _call(self, name: str, method: Callable[[], object]) -> None:
+        """``method()`` (a blocking engine call named ``name``) on a helper thread."""
+        gen = self._generation
 
         def call() -> None:
             try:
-                getattr(plumber, name)()
+                method()
             except Exception as exc:
                 log.error("%s failed: %s", name, exc)
-                self.events.put((gen, {"type": "bridge", "message": f"{name} failed: {exc}"}))
+                failed: BridgeEvent = {"event": "call_failed", "message": f"{name} failed: {exc}"}
+                self.events.put((gen, failed))
 
         t = threading.Thread(target=call, name=f"papy-gui-{name}", daemon=True)
         self._helpers.append(t)
         t.start()
 
     def pause(self) -> None:
-        self._call("pause")
+        if self.plumber is not None:
+            self._call("pause", self.plumber.pause)
 
     def resume(self) -> None:
-        self._call("resume")
+        if self.plumber is not None:
+            self._call("resume", self.plumber.resume)
 
     def stop(self) -> None:
         if self.plumber is not None and self.run_state.active:
             self.run_state.set_state("stopping")
-            self._call("stop")
+            self._call("stop", self.plumber.stop)
 
     def poll(self, limit: int = BATCH) -> int:
         """Apply at most ``limit`` queued events and, ~10x/s, a stats snapshot.
@@ -152,12 +186,11 @@ class RunBridge:
         n = 0
         while n < limit:
             try:
-                event = self.events.get_nowait()
+                gen, event = self.events.get_nowait()
             except queue.Empty:
                 break
             n += 1
-            gen, event = event
-            if gen in (self._generation, -1):  # else from a run the window has forgotten
+            if gen in (self._generation, HEADLESS):  # else from a run the window has forgotten
                 self._handle(event)
         now = time.monotonic()
         if self.plumber is not None and now - self._last_stats >= STATS_PERIOD:
@@ -166,30 +199,22 @@ class RunBridge:
         return 0 if n < limit else 1
 
     def refresh_stats(self) -> None:
-        try:
-            snapshot = self.plumber.stats
-        except Exception as exc:
-            log.debug("stats unavailable: %s", exc)
-            return
-        if isinstance(snapshot, dict):
-            self.run_state.update_stats(snapshot, self.edges, self.consume)
+        if self.plumber is not None:
+            self.run_state.update_stats(self.plumber.stats)
 
-    def _handle(self, event: Any) -> None:
-        if not isinstance(event, dict):
-            return
-        if event.get("type") == "bridge":
-            if event.get("plumber") and self.on_plumber:
+    def _handle(self, event: RunEvent) -> None:
+        if event["event"] == "plumber_ready":
+            if self.on_plumber is not None and self.plumber is not None:
                 self.on_plumber(self.plumber)
-            if "line" in event:
-                log.info("%s", event["line"])
-            if event.get("state"):
-                if self.plumber is not None:
-                    self.refresh_stats()
-                self.run_state.set_state(event["state"], event.get("message", ""))
-            elif event.get("message"):
-                log.warning("%s", event["message"])
-            return
-        self.run_state.handle_event(event)
+        elif event["event"] == "run_ended":
+            self.refresh_stats()
+            self.run_state.set_state(event["state"], event["message"])
+        elif event["event"] == "call_failed":
+            log.warning("%s", event["message"])
+        elif event["event"] == "headless_line":
+            log.info("%s", event["line"])
+        else:
+            self.run_state.handle_event(event)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Join the runner and helper threads (used on close, after stop)."""
@@ -204,19 +229,17 @@ class RunBridge:
         """``papy run PATH`` in a subprocess; its output lines go to the log."""
         if self._proc is not None and self._proc.poll() is None:
             raise RuntimeError("a headless run is already going")
-        # papy_engine.cli has no __main__ block: call its main() like the console script
-        cmd = [sys.executable, "-c", "import sys; from papy_engine.cli import main; "
-               "sys.exit(main(sys.argv[1:]))", "run", path]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, bufsize=1)
-        proc = self._proc
+        cmd = [sys.executable, "-m", "papy_engine.cli", "run", path]
+        proc = self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                             stderr=subprocess.STDOUT, text=True, bufsize=1)
 
-        def pump() -> None:  # its lines are log lines, whatever the document: generation -1
+        def pump() -> None:  # its lines are log lines, whatever the document
             assert proc.stdout is not None
             for line in proc.stdout:
-                self.events.put((-1, {"type": "bridge", "line": line.rstrip("\n")}))
+                self.events.put((HEADLESS, {"event": "headless_line", "line": line.rstrip("\n")}))
             code = proc.wait()
-            self.events.put((-1, {"type": "bridge", "line": f"papy run exited with code {code}"}))
+            self.events.put((HEADLESS, {"event": "headless_line",
+                                        "line": f"papy run exited with code {code}"}))
 
         t = threading.Thread(target=pump, name="papy-gui-headless", daemon=True)
         self._helpers.append(t)

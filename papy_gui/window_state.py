@@ -3,18 +3,17 @@
 Saved on close to ``window.json`` in the state directory
 (:func:`papy_gui.model.files.save_window_state`) and applied at start-up:
 the geometry at once (kept on the screen), the splits once the panes have
-their size (``App._on_first_layout``).
+their size (``App._on_first_layout``). The splits are those of ``hpane``
+(palette | canvas | properties) and ``vpane`` (above | the bottom notebook).
 """
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+import tkinter as tk
+from tkinter import ttk
 
 from .model import files
-
-if TYPE_CHECKING:
-    from .app import App
 
 log = logging.getLogger(__name__)
 _GEOMETRY = re.compile(r"^(\d+)x(\d+)([+-]-?\d+)([+-]-?\d+)$")
@@ -33,10 +32,9 @@ def fit_geometry(geometry: str, screen_w: int, screen_h: int,
     return f"{w}x{h}+{x}+{y}"
 
 
-def restore_geometry(app: "App") -> dict:
+def restore_geometry(root: tk.Tk) -> dict:
     """Apply the saved size and position; returns the saved state (for the splits)."""
     state = files.load_window_state()
-    root = app.root
     geometry = fit_geometry(str(state.get("geometry", "")), root.winfo_screenwidth(),
                             root.winfo_screenheight())
     if geometry:
@@ -44,27 +42,25 @@ def restore_geometry(app: "App") -> dict:
     return state
 
 
-def restore_splits(app: "App", state: dict) -> bool:
+def restore_splits(hpane: ttk.PanedWindow, vpane: ttk.PanedWindow, state: dict) -> bool:
     """Apply the saved pane splits; False if there were none."""
     h, v = state.get("hpane"), state.get("vpane")
     if not (isinstance(h, list) and len(h) == 2 and isinstance(v, list) and len(v) == 1):
         return False
     try:
-        app.hpane.sashpos(0, int(h[0]))
-        app.hpane.sashpos(1, int(h[1]))
-        app.vpane.sashpos(0, int(v[0]))
+        hpane.sashpos(0, int(h[0]))
+        hpane.sashpos(1, int(h[1]))
+        vpane.sashpos(0, int(v[0]))
     except (ValueError, TypeError) as exc:
         log.debug("saved pane splits unusable: %s", exc)
         return False
     return True
 
 
-def capture(app: "App") -> dict:
-    root = app.root
-    return {"geometry": root.geometry(),
-            "hpane": [app.hpane.sashpos(0), app.hpane.sashpos(1)],
-            "vpane": [app.vpane.sashpos(0)]}
+def capture(root: tk.Tk, hpane: ttk.PanedWindow, vpane: ttk.PanedWindow) -> dict:
+    return {"geometry": root.geometry(), "hpane": [hpane.sashpos(0), hpane.sashpos(1)],
+            "vpane": [vpane.sashpos(0)]}
 
 
-def save(app: "App") -> None:
-    files.save_window_state(capture(app))
+def save(root: tk.Tk, hpane: ttk.PanedWindow, vpane: ttk.PanedWindow) -> None:
+    files.save_window_state(capture(root, hpane, vpane))

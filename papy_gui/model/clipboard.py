@@ -1,11 +1,9 @@
 """Copy and paste of nodes (with the pipes between them) inside or across documents."""
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 
 from .document import Document
-from .items import Node
 
 
 def copy_nodes(doc: Document, names: Iterable[str]) -> dict:
@@ -26,20 +24,7 @@ def paste(doc: Document, data: dict, dx: float = 30, dy: float = 30) -> list[str
     """
     if not data or not data.get("nodes"):
         return []
-    renamed: dict[str, str] = {}
-    with doc.edit("paste"):
-        for node in data["nodes"]:
-            new: Node = copy.deepcopy(node)
-            new.name = doc.unique_name(node.name)
-            new.x, new.y = node.x + dx, node.y + dy
-            if new.options.get("parallel") not in (None, *doc.resources):
-                new.options.pop("parallel")
-                new.options.pop("timeout", None)
-            renamed[node.name] = new.name
-            doc._apply("_op_add_node", new, len(doc.nodes))
-        for a, b in data.get("edges", []):
-            doc._apply("_op_add_edge", (renamed[a], renamed[b]), len(doc.edges))
-        for n, expr in data.get("inputs", {}).items():
-            doc._apply("_op_set_input", renamed[n], expr)
+    renamed = doc.insert_nodes(data["nodes"], data.get("edges", []), data.get("inputs", {}),
+                               label="paste", dx=dx, dy=dy)
     doc.select(renamed.values())
     return list(renamed.values())

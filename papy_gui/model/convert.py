@@ -14,20 +14,16 @@ import dataclasses
 import logging
 from typing import Any
 
-from papy_engine.script import FuncRef, NodeDesc, PipelineDescription, ResourceDesc
+from papy_engine.script import NodeDesc, PipelineDescription, ResourceDesc
 
 from .document import Document
-from .items import Func, Node, Resource
+from .graph import auto_layout
+from .items import Node, Resource
 
 log = logging.getLogger(__name__)
 
 #: LAYOUT key holding node positions when the editor writes a new file.
 POSITIONS_KEY = "nodes"
-
-
-def description_types() -> tuple[type, type, type, type]:
-    """``(FuncRef, NodeDesc, ResourceDesc, PipelineDescription)`` of the engine."""
-    return FuncRef, NodeDesc, ResourceDesc, PipelineDescription
 
 
 def _positions(layout: dict) -> tuple[str | None, dict]:
@@ -46,29 +42,29 @@ def _xy(value: Any) -> tuple[float, float] | None:
     return None
 
 
-def from_description(desc: Any) -> Document:
+#: PipelineDescription fields the Document holds itself; the others (e.g. the
+#: module docstring) are kept in ``Document.extra`` and written back as read.
+_HELD = {"nodes", "resources", "edges", "inputs_source", "layout", "preamble"}
+
+
+def from_description(desc: PipelineDescription) -> Document:
     """A new, unmodified Document holding ``desc``; auto-layout if LAYOUT has no positions."""
     doc = Document()
-    doc.layout = copy.deepcopy(dict(desc.layout or {}))
+    doc.layout = copy.deepcopy(desc.layout)
     _, pos = _positions(doc.layout)
     for nd in desc.nodes:
-        funcs = [Func(f.name, f.module, f.qualname, f.source, list(f.imports or []))
-                 for f in nd.functions]
-        node = Node(nd.name, funcs, copy.deepcopy(list(nd.args or [])),
-                    copy.deepcopy(list(nd.kwargs or [])), copy.deepcopy(dict(nd.options or {})))
+        node = Node(nd.name, copy.deepcopy(nd.functions), copy.deepcopy(nd.args),
+                    copy.deepcopy(nd.kwargs), copy.deepcopy(nd.options))
         xy = _xy(pos.get(nd.name))
         if xy:
             node.x, node.y = xy
         doc.nodes[node.name] = node
     for rd in desc.resources:
-        doc.resources[rd.name] = Resource(rd.name, copy.deepcopy(dict(rd.options or {})))
-    doc.edges = [tuple(e) for e in desc.edges]
-    doc.preamble = desc.preamble or ""
-    # fields this editor does not edit (e.g. the module docstring) go back as read
-    known = {"nodes", "resources", "edges", "inputs_source", "layout", "preamble"}
-    if dataclasses.is_dataclass(desc):
-        doc.extra = {f.name: copy.deepcopy(getattr(desc, f.name))
-                     for f in dataclasses.fields(desc) if f.name not in known}
+        doc.resources[rd.name] = Resource(rd.name, copy.deepcopy(rd.options))
+    doc.edges = [(a, b) for a, b in desc.edges]
+    doc.preamble = desc.preamble
+    doc.extra = {f.name: copy.deepcopy(getattr(desc, f.name))
+                 for f in dataclasses.fields(desc) if f.name not in _HELD}
     raw = desc.inputs_source
     inputs = doc.input_nodes()
     if raw is not None and len(raw) == len(inputs):
@@ -76,7 +72,6 @@ def from_description(desc: Any) -> Document:
     else:
         doc.inputs_raw = None if raw is None else list(raw)
     if doc.nodes and not any(n in pos for n in doc.nodes):
-        from .graph import auto_layout
         for n, (x, y) in auto_layout(list(doc.nodes), doc.edges).items():
             doc.nodes[n].x, doc.nodes[n].y = x, y
         doc.auto_positions = {n: (v.x, v.y) for n, v in doc.nodes.items()}
@@ -90,7 +85,7 @@ def _num(v: float) -> float | int:
 def layout_of(doc: Document) -> dict:
     """``doc.layout`` with current node positions, in the shape the file used."""
     layout = copy.deepcopy(doc.layout)
-    auto = getattr(doc, "auto_positions", None)
+    auto = doc.auto_positions
     if auto is not None and auto == {n: (v.x, v.y) for n, v in doc.nodes.items()}:
         return layout  # untouched auto-layout: do not add LAYOUT positions to the file
     key, old = _positions(layout)
@@ -131,20 +126,15 @@ def inputless_nodes(doc: Document) -> list[str]:
     return [n for n in doc.input_nodes() if n not in doc.inputs]
 
 
-def to_description(doc: Document) -> Any:
-    """The script description of ``doc`` (engine types when available)."""
-    FuncRef, NodeDesc, ResourceDesc, PipelineDescription = description_types()
-    nodes = [NodeDesc(name=n.name,
-                      functions=[FuncRef(name=f.name, module=f.module, qualname=f.qualname,
-                                         source=f.source, imports=list(f.imports))
-                                 for f in n.functions],
+def to_description(doc: Document) -> PipelineDescription:
+    """The script description of ``doc`` (a detached copy)."""
+    nodes = [NodeDesc(name=n.name, functions=copy.deepcopy(n.functions),
                       args=copy.deepcopy(n.args), kwargs=copy.deepcopy(n.kwargs),
                       options=copy.deepcopy(n.options))
              for n in doc.nodes.values()]
     resources = [ResourceDesc(name=r.name, options=copy.deepcopy(r.options))
                  for r in doc.resources.values()]
-    fields = {f.name for f in dataclasses.fields(PipelineDescription)}
-    extra = {k: copy.deepcopy(v) for k, v in getattr(doc, "extra", {}).items() if k in fields}
+    extra = copy.deepcopy(doc.extra)
     return PipelineDescription(nodes=nodes, resources=resources, edges=list(doc.edges),
                                inputs_source=inputs_source_of(doc), layout=layout_of(doc),
                                preamble=doc.preamble, **extra)

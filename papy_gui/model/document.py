@@ -14,7 +14,7 @@ from typing import Any
 
 from . import graph
 from .errors import EditError
-from .items import (NODE_DEFAULTS, RESOURCE_DEFAULTS, Func, Node, Resource, check_name,
+from .items import (IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef, Node, Resource, check_name,
                     function_name_of, parse_option)
 from .store import _MISSING, Store
 
@@ -68,12 +68,12 @@ class Document(Store):
         return None
 
     # -- nodes ------------------------------------------------------------
-    def add_node(self, functions: list[Func] | Func, name: str | None = None,
+    def add_node(self, functions: list[FuncRef] | FuncRef, name: str | None = None,
                  x: float = 0.0, y: float = 0.0, options: Mapping[str, Any] | None = None,
                  args: list[list[str]] | None = None,
                  kwargs: list[dict[str, str]] | None = None) -> str:
         """Add a node; returns its (made unique) name."""
-        funcs = [functions] if isinstance(functions, Func) else list(functions)
+        funcs = [functions] if isinstance(functions, FuncRef) else list(functions)
         if not funcs:
             raise EditError("a node needs at least one function")
         if name is None:
@@ -85,7 +85,7 @@ class Document(Store):
         node = Node(name, funcs, args or [[] for _ in funcs], kwargs or [{} for _ in funcs],
                     opts, float(x), float(y))
         self._check_node_options(node)
-        with self._edit(f"add node {name}"):
+        with self.edit(f"add node {name}"):
             self._apply("_op_add_node", node, len(self.nodes))
         return name
 
@@ -93,7 +93,7 @@ class Document(Store):
         names = [n for n in dict.fromkeys(names) if n in self.nodes]
         if not names:
             return
-        with self._edit(f"delete {', '.join(names)}"):
+        with self.edit(f"delete {', '.join(names)}"):
             for edge in [e for e in self.edges if e[0] in names or e[1] in names]:
                 self._apply("_op_remove_edge", edge)
             for n in names:
@@ -101,12 +101,38 @@ class Document(Store):
                     self._apply("_op_set_input", n, None)
                 self._apply("_op_remove_node", n)
 
+    def insert_nodes(self, nodes: Iterable[Node], edges: Iterable[tuple[str, str]] = (),
+                     inputs: Mapping[str, str] | None = None, label: str = "paste",
+                     dx: float = 0.0, dy: float = 0.0) -> dict[str, str]:
+        """Add copies of detached ``nodes`` (moved by dx, dy), the ``edges`` among
+        them and their ``inputs``, as one undoable edit; returns ``{old: new}``.
+
+        A node whose name is taken gets a new one (:meth:`unique_name`); one
+        whose parallel resource this document lacks becomes serial.
+        """
+        renamed: dict[str, str] = {}
+        with self.edit(label):
+            for node in nodes:
+                new = node.copy()
+                new.name = self.unique_name(node.name)
+                new.x, new.y = node.x + dx, node.y + dy
+                if new.options.get("parallel") not in (None, *self.resources):
+                    new.options.pop("parallel")
+                    new.options.pop("timeout", None)
+                renamed[node.name] = new.name
+                self._apply("_op_add_node", new, len(self.nodes))
+            for a, b in edges:
+                self._apply("_op_add_edge", (renamed[a], renamed[b]), len(self.edges))
+            for n, expr in (inputs or {}).items():
+                self._apply("_op_set_input", renamed[n], expr)
+        return renamed
+
     def move_nodes(self, positions: Mapping[str, tuple[float, float]], label: str = "move") -> None:
         changes = {n: p for n, p in positions.items()
                    if n in self.nodes and (self.nodes[n].x, self.nodes[n].y) != tuple(p)}
         if not changes:
             return
-        with self._edit(label, layout=True):  # allowed during a run: layout only
+        with self.edit(label, layout=True):  # allowed during a run: layout only
             for n, (x, y) in changes.items():
                 self._apply("_op_move", n, x, y)
 
@@ -118,7 +144,7 @@ class Document(Store):
         check_name("node", new)
         if new in self.nodes or new in self.resources:
             raise EditError(f"the name {new!r} is already taken", field="name")
-        with self._edit(f"rename {old} to {new}"):
+        with self.edit(f"rename {old} to {new}"):
             self._apply("_op_rename", old, new)
 
     def _check_node_options(self, node: Node) -> None:
@@ -152,7 +178,7 @@ class Document(Store):
         new = _MISSING if (value == NODE_DEFAULTS[key] and key not in self.nodes[name].options) else value
         if new is _MISSING:
             return
-        with self._edit(f"set {name}.{key}"):
+        with self.edit(f"set {name}.{key}"):
             self._apply("_op_set_option", name, key, new)
 
     def set_args(self, name: str, index: int, args: list[str],
@@ -170,7 +196,7 @@ class Document(Store):
         new_args[index] = list(args)
         if kwargs is not None:
             new_kwargs[index] = dict(kwargs)
-        with self._edit(f"set {name} arguments"):
+        with self.edit(f"set {name} arguments"):
             if new_args != node.args:
                 self._apply("_op_set_node_attr", name, "args", new_args)
             if new_kwargs != node.kwargs:
@@ -182,21 +208,21 @@ class Document(Store):
         fname = function_name_of(source)
         funcs = copy.deepcopy(node.functions)
         old = funcs[index]
-        funcs[index] = Func(fname, None, fname, source, list(old.imports))
+        funcs[index] = FuncRef(fname, None, fname, source, list(old.imports))
         if funcs != node.functions:
-            with self._edit(f"edit {name} source"):
+            with self.edit(f"edit {name} source"):
                 self._apply("_op_set_node_attr", name, "functions", funcs)
 
     # -- pipes ------------------------------------------------------------
     def connect(self, up: str, down: str) -> None:
         graph.check_connect(self.nodes, self.edges, up, down)
-        with self._edit(f"connect {up} -> {down}"):
+        with self.edit(f"connect {up} -> {down}"):
             self._apply("_op_add_edge", (up, down), len(self.edges))
 
     def disconnect(self, up: str, down: str) -> None:
         if (up, down) not in self.edges:
             raise EditError(f"no pipe {up!r} -> {down!r}")
-        with self._edit(f"disconnect {up} -> {down}"):
+        with self.edit(f"disconnect {up} -> {down}"):
             self._apply("_op_remove_edge", (up, down))
 
     # -- resources --------------------------------------------------------
@@ -205,8 +231,8 @@ class Document(Store):
         check_name("resource", name)
         if name in self.resources or name in self.nodes:
             raise EditError(f"the name {name!r} is already taken", field="name")
-        opts = {k: parse_option(k, v, RESOURCE_DEFAULTS) for k, v in options.items()}
-        with self._edit(f"add resource {name}"):
+        opts = {k: parse_option(k, v, IMAP_DEFAULTS) for k, v in options.items()}
+        with self.edit(f"add resource {name}"):
             self._apply("_op_add_resource", Resource(name, opts), len(self.resources))
         return name
 
@@ -214,7 +240,7 @@ class Document(Store):
         """Remove a resource; nodes using it become serial (in the same command)."""
         if name not in self.resources:
             raise EditError(f"no resource named {name!r}")
-        with self._edit(f"delete resource {name}"):
+        with self.edit(f"delete resource {name}"):
             for n, node in self.nodes.items():
                 if node.options.get("parallel") == name:
                     if node.options.get("timeout") is not None:
@@ -225,12 +251,12 @@ class Document(Store):
     def set_resource_option(self, name: str, key: str, value: Any) -> None:
         if name not in self.resources:
             raise EditError(f"no resource named {name!r}")
-        value = parse_option(key, value, RESOURCE_DEFAULTS)
+        value = parse_option(key, value, IMAP_DEFAULTS)
         if self.resources[name].options.get(key, _MISSING) == value:
             return
-        if key not in self.resources[name].options and value == RESOURCE_DEFAULTS[key]:
+        if key not in self.resources[name].options and value == IMAP_DEFAULTS[key]:
             return
-        with self._edit(f"set {name}.{key}"):
+        with self.edit(f"set {name}.{key}"):
             self._apply("_op_set_resource_option", name, key, value)
 
     # -- inputs, preamble, layout -------------------------------------------
@@ -242,7 +268,7 @@ class Document(Store):
         if expr is not None:
             check_expression(expr, "input")
         if self.inputs.get(name) != expr:
-            with self._edit(f"set input of {name}"):
+            with self.edit(f"set input of {name}"):
                 self._apply("_op_set_input", name, expr)
 
     def set_preamble(self, text: str, label: str = "edit the script code") -> None:
@@ -254,7 +280,7 @@ class Document(Store):
         except SyntaxError as exc:
             raise EditError(f"the script's code has a syntax error, line {exc.lineno}: "
                             f"{exc.msg}", field="preamble") from None
-        with self._edit(label):
+        with self.edit(label):
             self._apply("_op_set_preamble", text)
 
     def auto_layout(self) -> None:

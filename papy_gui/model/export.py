@@ -23,6 +23,7 @@ from papy_engine.script.names import top_level_names
 
 from .convert import to_description
 from .document import Document
+from .errors import EditError
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +82,13 @@ def complete_preamble(doc: Document, namespace: dict) -> Completion:
     doc.set_preamble(text, label=f"add {', '.join(done.added)} from the console")
     log.info("%s", done.summary())
     return done
+
+
+def take_console_names(doc: Document, namespace: dict) -> str:
+    """:func:`complete_preamble`, said in words for the status line: what was
+    added, what could not be, or why nothing could (a run is in progress)."""
+    try:
+        done = complete_preamble(doc, namespace)
+    except EditError as exc:
+        return str(exc)
+    return done.summary()

@@ -1,8 +1,11 @@
-"""Plain records of the document: functions, nodes, resources, and their options.
+"""Plain records of the document: nodes, resources, and their options.
 
-Owns the option tables (defaults, parsing from text typed in the property
-panel, validation of one value). No tkinter, no engine import: the
-property panel and the tests use the same parsing and messages.
+A node's functions are the engine's own records
+(:class:`papy_engine.script.FuncRef`), and the option tables are the
+engine's (``NODE_DEFAULTS`` for pipers, ``IMAP_DEFAULTS`` for resources), so
+the editor and the script format cannot drift apart. Owns parsing option
+text typed in the property panel and validating one value. No tkinter here:
+the property panel and the tests use the same parsing and messages.
 """
 from __future__ import annotations
 
@@ -12,42 +15,28 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from papy_engine.script import IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef
+
 from .errors import EditError
 
 log = logging.getLogger(__name__)
 
-#: Piper options and their defaults (DESIGN.md, Piper).
-NODE_DEFAULTS: dict[str, Any] = {
-    "parallel": None, "consume": 1, "produce": 1, "spawn": 1, "timeout": None,
-    "ordered": True, "branch": None, "debug": False, "track": False, "repeat": False,
-}
+__all__ = ["NODE_DEFAULTS", "IMAP_DEFAULTS", "FuncRef", "Node", "Resource", "func_label",
+           "check_name", "parse_option", "check_option", "parse_remote", "format_remote",
+           "function_name_of"]
 
-#: IMap options of a resource and their defaults (DESIGN.md, IMap).
-RESOURCE_DEFAULTS: dict[str, Any] = {
-    "worker_type": "process", "worker_num": None, "worker_remote": None,
-    "stride": None, "buffer": None, "ordered": True, "skip": False,
-}
-
-_BOOL_KEYS = {"ordered", "debug", "track", "repeat", "skip"}
+_BOOL_KEYS = {"ordered", "debug", "track", "repeat", "skip", "skip_unreachable"}
 _POSITIVE_KEYS = {"consume", "produce", "spawn"}
 _OPTIONAL_POSITIVE_KEYS = {"stride", "buffer"}
+_TEXT_KEYS = {"parallel", "worker_type", "worker_name", "start_method"}  # None, or the text
+START_METHODS = ("fork", "spawn", "forkserver")
 
 
-@dataclass
-class Func:
-    """One function of a node: imported (``module``) or written out (``source``)."""
-
-    name: str
-    module: str | None = None
-    qualname: str | None = None
-    source: str | None = None
-    imports: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        if self.module and self.module != "__main__":
-            return f"{self.module}.{self.qualname or self.name}"
-        return self.qualname or self.name
+def func_label(func: FuncRef) -> str:
+    """How the editor names a node function: ``module.qualname``, or its own name."""
+    if func.module and func.module != "__main__":
+        return f"{func.module}.{func.qualname or func.name}"
+    return func.qualname or func.name
 
 
 @dataclass
@@ -55,7 +44,7 @@ class Node:
     """A piper of the document. ``options`` keeps only the keys that were set."""
 
     name: str
-    functions: list[Func]
+    functions: list[FuncRef]
     args: list[list[str]] = field(default_factory=list)
     kwargs: list[dict[str, str]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -85,7 +74,7 @@ class Resource:
     options: dict[str, Any] = field(default_factory=dict)
 
     def option(self, key: str) -> Any:
-        return self.options.get(key, RESOURCE_DEFAULTS[key])
+        return self.options.get(key, IMAP_DEFAULTS[key])
 
     def copy(self) -> "Resource":
         return copy.deepcopy(self)
@@ -116,10 +105,10 @@ def parse_option(key: str, value: Any, table: dict[str, Any] = NODE_DEFAULTS) ->
         raise EditError(f"unknown option {key!r} (expected one of {', '.join(table)})", field=key)
     if isinstance(value, str):
         text = value.strip()
-        if key in ("parallel", "branch", "worker_type"):
+        if key in _TEXT_KEYS:
             value = None if text in ("", "None") else text
-            if key == "branch":
-                value = _parse_literal(text) if text not in ("", "None") else None
+        elif key == "branch":
+            value = _parse_literal(text) if text not in ("", "None") else None
         elif key == "worker_remote":
             value = parse_remote(text)
         else:
@@ -147,6 +136,9 @@ def check_option(key: str, value: Any) -> Any:
     elif key == "worker_num":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise bad("None or an int >= 0")
+    elif key == "retries":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad("an int >= 0")
     elif key == "timeout":
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or value <= 0):
@@ -160,6 +152,12 @@ def check_option(key: str, value: Any) -> Any:
     elif key == "parallel":
         if value is not None and not isinstance(value, str):
             raise bad("None or a resource name")
+    elif key == "worker_name":
+        if value is not None and not isinstance(value, str):
+            raise bad("None or a str")
+    elif key == "start_method":
+        if value is not None and value not in START_METHODS:
+            raise bad("None, " + ", ".join(map(repr, START_METHODS)))
     elif key == "worker_remote":
         if value is not None:
             value = [(str(h), int(n)) for h, n in value]

@@ -1,19 +1,23 @@
 """Palette data: the node types the editor offers, behind one adapter.
 
-Sources, in order: ``papy_engine.plugin.discover()`` (plugins with metadata)
-and, when it is missing or fails, the built-in ``papy_engine.workers.core``
-functions. A "Python function" type is always offered: its source is edited
-inside the app. Nothing here imports tkinter.
+Sources, in order: the nodes of ``papy_engine.plugin.discover()`` (plugins
+with metadata), then the built-in ``papy_engine.workers.core`` functions
+that no plugin declares. A "Python function" type is always offered: its
+source is edited inside the app. Also the rule for adding a node of a type
+(:func:`add_from_type`: the consume that balances a dropped pipe). Nothing
+here imports tkinter.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
-from .items import Func
+from papy_engine.plugin import NodeSpec, discover
+from papy_engine.workers import core
+
+from .document import Document
+from .items import FuncRef
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,8 @@ PYTHON_TEMPLATE = '''def func(inbox):
     item = inbox[0]
     return item
 '''
-_CORE = ("ipasser", "npasser", "spasser", "nzipper", "szipper", "njoiner", "sjoiner", "plugger")
+_CORE = (core.ipasser, core.npasser, core.spasser, core.nzipper, core.szipper, core.njoiner,
+         core.sjoiner, core.plugger)
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,10 @@ class NodeType:
         lines = self.description.strip().splitlines()
         return lines[0] if lines else ""
 
-    def make_func(self) -> Func:
+    def make_func(self) -> FuncRef:
         if self.key == PYTHON_KEY:
-            return Func("func", None, "func", PYTHON_TEMPLATE, [])
-        return Func(self.qualname or self.name, self.module, self.qualname or self.name)
+            return FuncRef("func", None, "func", PYTHON_TEMPLATE, [])
+        return FuncRef(self.qualname or self.name, self.module, self.qualname or self.name)
 
     def matches(self, text: str) -> bool:
         text = text.strip().lower()
@@ -72,49 +77,24 @@ def python_type() -> NodeType:
                     icon="plugin")
 
 
-def _from_spec(spec: Any) -> NodeType:
-    params = []
-    for p in getattr(spec, "params", ()):
-        required = bool(getattr(p, "required", False))
-        params.append(ParamInfo(p.name, "" if required else repr(p.default),
-                                str(getattr(p, "type", "any")), str(getattr(p, "doc", "")),
-                                required))
-    module, _, attr = spec.import_path.rpartition(".")
-    hints = {k: getattr(spec, k) for k in ("produce", "consume", "spawn")
-             if getattr(spec, k, 1) != 1}
-    return NodeType(spec.import_path, spec.name, spec.category, spec.description or "",
-                    module, attr, tuple(params), int(getattr(spec, "inputs", 1)), hints,
-                    str(getattr(spec, "icon", "plugin")))
-
-
-def _iter_specs(registry: Any):
-    for attr in ("nodes", "specs"):
-        value = getattr(registry, attr, None)
-        if value is not None:
-            registry = value
-            break
-    if isinstance(registry, dict):
-        registry = registry.values()
-    for item in registry:
-        if hasattr(item, "import_path"):
-            yield item
+def _from_spec(spec: NodeSpec) -> NodeType:
+    params = tuple(ParamInfo(p.name, "" if p.required else repr(p.default), p.type, p.doc,
+                             p.required) for p in spec.params)
+    hints = {k: v for k, v in (("produce", spec.produce), ("consume", spec.consume),
+                               ("spawn", spec.spawn)) if v != 1}
+    return NodeType(spec.import_path, spec.name, spec.category, spec.description, spec.module,
+                    spec.attr, params, spec.inputs, hints, spec.icon)
 
 
 def _core_types() -> list[NodeType]:
-    try:
-        core = importlib.import_module("papy_engine.workers.core")
-    except ImportError:
-        core = None
     types = []
-    for name in _CORE:
-        func = getattr(core, name, None)
+    for func in _CORE:
+        name = func.__name__
+        doc = inspect.getdoc(func) or ""
         params: list[ParamInfo] = []
-        doc = ""
-        if func is not None:
-            doc = inspect.getdoc(func) or ""
-            for p in list(inspect.signature(func).parameters.values())[1:]:
-                req = p.default is inspect.Parameter.empty
-                params.append(ParamInfo(p.name, "" if req else repr(p.default), "any", "", req))
+        for p in list(inspect.signature(func).parameters.values())[1:]:
+            req = p.default is inspect.Parameter.empty
+            params.append(ParamInfo(p.name, "" if req else repr(p.default), "any", "", req))
         types.append(NodeType(f"papy_engine.workers.core.{name}", name, "core", doc,
                               "papy_engine.workers.core", name, tuple(params), icon="flow"))
     return types
@@ -130,16 +110,12 @@ class Palette:
 
     @classmethod
     def load(cls) -> "Palette":
-        failures: list[str] = []
-        types: list[NodeType] = []
-        try:
-            from papy_engine.plugin import discover
-            registry = discover()
-            types = [_from_spec(s) for s in _iter_specs(registry)]
-            failures = [str(f) for f in getattr(registry, "failures", [])]
-        except Exception as exc:  # the palette must open even if plugins are broken
-            log.warning("plugin discovery failed, offering built-in nodes only: %s", exc)
-            failures.append(f"plugin discovery: {exc}")
+        """The types of every plugin ``discover()`` finds (a broken plugin is
+        skipped and named in :attr:`failures`, never raised), the core functions
+        and the "Python function" type."""
+        registry = discover()
+        types = [_from_spec(s) for s in registry]
+        failures = [str(f) for f in registry.failures]
         keys = {t.key for t in types}
         types += [t for t in _core_types() if t.key not in keys]
         return cls([python_type()] + types, failures)
@@ -147,7 +123,7 @@ class Palette:
     def get(self, key: str) -> NodeType | None:
         return self._by_key.get(key)
 
-    def find_for(self, func: Func) -> NodeType | None:
+    def find_for(self, func: FuncRef) -> NodeType | None:
         """The palette type a node function came from (for parameter metadata)."""
         if func.module:
             return self._by_key.get(f"{func.module}.{func.qualname or func.name}")
@@ -190,7 +166,7 @@ def can_take(ntype: NodeType, need: int) -> bool:
     return spawn > 0 and need % spawn == 0
 
 
-def add_from_type(doc, ntype: NodeType, x: float, y: float,
+def add_from_type(doc: Document, ntype: NodeType, x: float, y: float,
                   connect_from: str | None = None) -> str:
     """Create a node of ``ntype`` in ``doc`` at (x, y); returns its name.
 

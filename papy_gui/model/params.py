@@ -7,7 +7,8 @@ one field per parameter; this module maps the stored arguments to those
 fields, validates what is typed into one (a Python expression; a literal
 must match the declared type), and writes it back; it also picks the kind of
 field (check box, spin box, entry) and finds the required parameters left
-empty before a run. No tkinter here.
+empty before a run. A function without metadata gets one free-text field of
+Python arguments (:func:`split_args` / :func:`join_args`). No tkinter here.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from .errors import EditError
-from .items import Func, Node
+from .items import FuncRef, Node, func_label
 from .palette import NodeType, ParamInfo
 
 # declared type name -> Python types a literal of it may have
@@ -32,6 +33,33 @@ _TYPES: dict[str, tuple[type, ...]] = {
 def field_key(param: str) -> str:
     """The form key (and ``EditError.field``) of parameter ``param``."""
     return f"param:{param}"
+
+
+def split_args(text: str) -> tuple[list[str], dict[str, str]]:
+    """``"1, 'a', k=2"`` -> ``(["1", "'a'"], {"k": "2"})`` keeping each expression's text.
+
+    Raises:
+        EditError: the text is not a valid Python argument list (``field="args"``).
+    """
+    text = text.strip()
+    if not text:
+        return [], {}
+    src = f"f({text})"
+    try:
+        call = ast.parse(src, mode="eval").body
+    except SyntaxError as exc:
+        raise EditError(f"arguments are not valid Python: {exc.msg} (got {text!r})",
+                        field="args") from None
+    if not isinstance(call, ast.Call):  # "x)(y" parses as another expression
+        raise EditError(f"arguments are not valid Python (got {text!r})", field="args")
+    args = [ast.get_source_segment(src, a) or "" for a in call.args]
+    kwargs = {k.arg: ast.get_source_segment(src, k.value) or "" for k in call.keywords if k.arg}
+    return args, kwargs
+
+
+def join_args(args: list[str], kwargs: dict[str, str]) -> str:
+    """The text :func:`split_args` reads back as ``(args, kwargs)``."""
+    return ", ".join(list(args) + [f"{k}={v}" for k, v in kwargs.items()])
 
 
 def accepted_types(declared: str) -> tuple[type, ...] | None:
@@ -167,7 +195,7 @@ class MissingParamError(EditError):
 
 
 def check_required(nodes: Mapping[str, Node],
-                   find_type: Callable[[Func], NodeType | None]) -> None:
+                   find_type: Callable[[FuncRef], NodeType | None]) -> None:
     """Refuse (before anything runs) the first node with a required parameter unset.
 
     ``find_type`` gives a function's palette type (``Palette.find_for``); a
@@ -186,4 +214,4 @@ def check_required(nodes: Mapping[str, Node],
             values = values_of(ntype.params, args, kwargs)
             for p in ntype.params:
                 if p.required and not values.get(p.name, "").strip():
-                    raise MissingParamError(name, i, func.label, p)
+                    raise MissingParamError(name, i, func_label(func), p)

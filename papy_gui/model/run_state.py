@@ -17,6 +17,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from papy_engine.script import PipelineDescription
+
+from .events import EngineEvent, RunStateEvent
+
 log = logging.getLogger(__name__)
 
 #: Plumber states (DESIGN.md) plus "building" while the bridge builds the Plumber.
@@ -24,13 +28,21 @@ STATES = ("idle", "building", "running", "paused", "stopping", "finished", "stop
 ACTIVE = ("building", "running", "paused", "stopping")
 STAT_KEYS = ("in", "out", "errors", "timeouts", "busy_s", "throughput", "state")
 
+Observer = Callable[[RunStateEvent, dict], None]
+
+
+def consume_of(desc: PipelineDescription) -> dict[str, int]:
+    """Each node's ``consume``: an inbox of a consume=N node takes N items off
+    each of its pipes (what :meth:`RunState.update_stats` counts as waiting)."""
+    return {n.name: int(n.options.get("consume") or 1) for n in desc.nodes}
+
 
 class RunState:
     """The last known run state; ``subscribe(fn)`` gets ``fn(event, data)``."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._observers: list[Callable[[str, dict], None]] = []
+        self._observers: list[Observer] = []
         self._clear()
 
     def _clear(self) -> None:
@@ -40,15 +52,17 @@ class RunState:
         self.pipers: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, dict[str, Any]] = {}
         self.queued: dict[tuple[str, str], int] = {}
+        self.edges: list[tuple[str, str]] = []  # the pipes of the run (see begin())
+        self.consume: dict[str, int] = {}
         self._paused_s = 0.0                 # closed pause intervals
         self._paused_at: float | None = None  # start of the current pause
         self._ended_paused: dict[str, float] = {}  # piper -> paused seconds when it ended
         self._finished_before_stop: set[str] | None = None
 
-    def subscribe(self, fn: Callable[[str, dict], None]) -> None:
+    def subscribe(self, fn: Observer) -> None:
         self._observers.append(fn)
 
-    def _emit(self, event: str, **data: Any) -> None:
+    def _emit(self, event: RunStateEvent, **data: Any) -> None:
         for fn in list(self._observers):
             try:
                 fn(event, data)
@@ -64,6 +78,14 @@ class RunState:
         self._clear()
         self._emit("state", state=self.state)
         self._emit("stats")
+
+    def begin(self, edges: Iterable[tuple[str, str]] = (),
+              consume: dict[str, int] | None = None) -> None:
+        """Forget the last run; the next one is of a pipeline with these pipes
+        (``consume``: see :func:`consume_of`)."""
+        self.reset()
+        self.edges = [(a, b) for a, b in edges]
+        self.consume = dict(consume or {})
 
     def set_state(self, state: str, message: str = "") -> None:
         if state not in STATES:
@@ -91,18 +113,18 @@ class RunState:
         current = self._clock() - self._paused_at if self._paused_at is not None else 0.0
         return self._paused_s + current
 
-    def update_stats(self, snapshot: dict[str, Any], edges: Iterable[tuple[str, str]] = (),
-                     consume: dict[str, int] | None = None) -> None:
+    def update_stats(self, snapshot: dict[str, Any]) -> None:
         """Take a ``Plumber.stats`` snapshot.
 
-        Items waiting on a pipe = up.out - down.in x down.consume (``in`` counts
-        inboxes, and an inbox of a consume=N node takes N items off each pipe).
+        Items waiting on a pipe of the run (:meth:`begin`) = up.out - down.in x
+        down.consume (``in`` counts inboxes, and an inbox of a consume=N node
+        takes N items off each pipe).
         """
-        consume = consume or {}
+        consume = self.consume
         self.stats = dict(snapshot)
         self.pipers = {name: dict(s) for name, s in (snapshot.get("pipers") or {}).items()}
         self.queued = {}
-        for a, b in edges:
+        for a, b in self.edges:
             if a in self.pipers and b in self.pipers:
                 waiting = self.pipers[a].get("out", 0) - self.pipers[b].get("in", 0) * \
                     consume.get(b, 1)
@@ -114,23 +136,23 @@ class RunState:
             self.set_state(snapshot["state"])
         self._emit("stats")
 
-    def handle_event(self, event: dict[str, Any]) -> None:
-        """One engine listener event (a plain dict; shapes vary, so read defensively)."""
-        kind = event.get("type") or event.get("event") or ""
-        piper = event.get("piper")
-        is_error = ("error" in str(kind) or event.get("traceback") is not None
-                    or event.get("exc_type") is not None)
-        if piper and is_error and piper not in self.errors:
-            self.errors[piper] = {
-                "exc_type": event.get("exc_type", ""),
-                "message": str(event.get("message") or event.get("error") or ""),
-                "traceback": event.get("traceback") or "",
-                "index": event.get("index"),
-            }
-            self._emit("error", piper=piper)
-        state = event.get("state")
-        if state and not piper:
-            self.set_state(state, str(event.get("message") or ""))
+    def handle_event(self, event: EngineEvent) -> None:
+        """One engine listener event: a state change, or an item's error or the
+        run's failure (the first one per node is kept for its badge)."""
+        if event["event"] == "state":
+            self.set_state(event["state"])
+            return
+        piper = event["piper"]
+        if piper is None or piper in self.errors:
+            return
+        if event["event"] == "error":
+            first = {"exc_type": event["exc_type"], "message": event["message"],
+                     "traceback": event["traceback"] or "", "index": event["index"]}
+        else:  # a failure: no item, no traceback (the log has it)
+            first = {"exc_type": event["exc_type"], "message": event["message"],
+                     "traceback": "", "index": None}
+        self.errors[piper] = first
+        self._emit("error", piper=piper)
 
     def node_state(self, name: str) -> str:
         """The state both the canvas and the statistics table show for node ``name``.

@@ -2,7 +2,7 @@
 
 Every change goes through a primitive ``_op_*`` method that mutates one thing,
 notifies observers and returns its inverse as ``(op_name, args)``. An edit
-(a user gesture) runs primitives inside ``_edit(label)``: they are recorded
+(a user gesture) runs primitives inside ``edit(label)``: they are recorded
 as one undo command, and rolled back if a later step fails, so an edit is
 all-or-nothing. Undo applies the inverses in reverse; redo replays the ops.
 
@@ -17,23 +17,34 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from .errors import EditError
+from .events import DocEvent
 from .items import Node, Resource
 from .undo import Command, UndoStack
 
 log = logging.getLogger(__name__)
 
-Observer = Callable[[str, dict], None]
+Observer = Callable[[DocEvent, dict], None]
 _MISSING = object()
 
 
 def _edge(edge: tuple[str, str] | list[str]) -> tuple[str, str]:
     """An edge as a hashable pair (a loaded document may hold lists)."""
     return cast("tuple[str, str]", tuple(edge))
+
+
+def _set_key(options: dict[str, Any], key: str, value: Any) -> Any:
+    """Set ``options[key]`` (remove it for ``_MISSING``); returns the old value or ``_MISSING``."""
+    old = options.get(key, _MISSING)
+    if value is _MISSING:
+        options.pop(key, None)
+    else:
+        options[key] = value
+    return old
 
 
 class Store:
@@ -68,7 +79,7 @@ class Store:
         if fn in self._observers:
             self._observers.remove(fn)
 
-    def _emit(self, event: str, **data: Any) -> None:
+    def _emit(self, event: DocEvent, **data: Any) -> None:
         for fn in list(self._observers):
             try:
                 fn(event, data)
@@ -93,13 +104,17 @@ class Store:
             raise EditError(f"cannot {label}: {self.locked}")
 
     # -- transactions -----------------------------------------------------
-    def edit(self, label: str, layout: bool = False):
-        """The public form of :meth:`_edit`: group validated edits into one undo step."""
-        return self._edit(label, layout)
-
     @contextmanager
-    def _edit(self, label: str, layout: bool = False):
-        """One undoable command; ``layout=True`` marks moves, allowed while locked."""
+    def edit(self, label: str, layout: bool = False) -> Iterator[None]:
+        """Group the edits made inside ``with doc.edit(label):`` into one undo step.
+
+        All or nothing: if a step raises, the steps before it are undone and
+        the exception propagates. Edits nested in an open one join it.
+        ``layout=True`` marks moves, which a locked document still allows.
+
+        Raises:
+            EditError: the document is locked (and this is not a layout edit).
+        """
         if self._tx is not None:  # nested edits join the outer command
             yield
             return
@@ -120,7 +135,7 @@ class Store:
 
     def _apply(self, op: str, *args: Any) -> Any:
         """Run a primitive inside the current edit and record it."""
-        assert self._tx is not None, "primitives run inside _edit()"
+        assert self._tx is not None, "primitives run inside edit()"
         inverse = getattr(self, op)(*args)
         self._tx.append(((op, args), inverse))
 
@@ -130,30 +145,29 @@ class Store:
 
     def undo(self) -> str | None:
         """Revert the last edit; returns its label (None if there was nothing)."""
-        cmd = self.undo_stack.undo_command()
-        if cmd is None:
-            return None
-        self._check_layout_only(cmd, "undo")
-        self.undo_stack.pop_undo()
-        for _do, undo in reversed(cmd.ops):
-            self._run(undo)
-        self._emit("changed", label=f"undo {cmd.label}")
-        return cmd.label
+        return self._replay("undo")
 
     def redo(self) -> str | None:
-        cmd = self.undo_stack.redo_command()
+        """Do the last undone edit again; returns its label (None if there was nothing)."""
+        return self._replay("redo")
+
+    def _replay(self, what: Literal["undo", "redo"]) -> str | None:
+        stack = self.undo_stack
+        cmd = stack.undo_command() if what == "undo" else stack.redo_command()
         if cmd is None:
             return None
-        self._check_layout_only(cmd, "redo")
-        self.undo_stack.pop_redo()
-        for do, _undo in cmd.ops:
-            self._run(do)
-        self._emit("changed", label=f"redo {cmd.label}")
-        return cmd.label
-
-    def _check_layout_only(self, cmd: Command, what: str) -> None:
         if self.locked is not None and any(do[0] != "_op_move" for do, _ in cmd.ops):
-            self.check_unlocked(f"{what} {cmd.label}")
+            self.check_unlocked(f"{what} {cmd.label}")  # only moves while a run is on
+        if what == "undo":
+            stack.pop_undo()
+            ops = [undo for _do, undo in reversed(cmd.ops)]
+        else:
+            stack.pop_redo()
+            ops = [do for do, _undo in cmd.ops]
+        for op in ops:
+            self._run(op)
+        self._emit("changed", label=f"{what} {cmd.label}")
+        return cmd.label
 
     @property
     def modified(self) -> bool:
@@ -205,12 +219,7 @@ class Store:
         return ("_op_set_node_attr", (name, attr, old))
 
     def _op_set_option(self, name: str, key: str, value: Any) -> tuple:
-        opts = self.nodes[name].options
-        old = opts.get(key, _MISSING)
-        if value is _MISSING:
-            opts.pop(key, None)
-        else:
-            opts[key] = value
+        old = _set_key(self.nodes[name].options, key, value)
         self._emit("node_changed", name=name, attr=key)
         return ("_op_set_option", (name, key, old))
 
@@ -246,12 +255,7 @@ class Store:
         return ("_op_add_resource", (res, index))
 
     def _op_set_resource_option(self, name: str, key: str, value: Any) -> tuple:
-        opts = self.resources[name].options
-        old = opts.get(key, _MISSING)
-        if value is _MISSING:
-            opts.pop(key, None)
-        else:
-            opts[key] = value
+        old = _set_key(self.resources[name].options, key, value)
         self._emit("resources_changed", name=name)
         return ("_op_set_resource_option", (name, key, old))
 

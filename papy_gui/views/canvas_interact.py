@@ -41,6 +41,8 @@ class CanvasController:
         self._start = (0.0, 0.0)
         self._origin: dict[str, tuple[float, float]] = {}
         self._from: str | None = None
+        self._pan_at = self._pan_from = (0, 0)
+        self._panned = False  # the right button moved: a pan, not a click
         c = self.canvas
         c.bind("<ButtonPress-1>", self._on_press)
         c.bind("<B1-Motion>", self._on_motion)
@@ -182,7 +184,7 @@ class CanvasController:
         self._pan_at = (event.x, event.y)
 
     def _on_right_release(self, event: tk.Event) -> None:
-        if getattr(self, "_panned", False) or self.on_context is None:
+        if self._panned or self.on_context is None:
             return
         part, what = self.view.hit(event.x, event.y)
         if part in ("port_in", "port_out", "badge"):
@@ -215,12 +217,47 @@ class CanvasController:
             self.message(f"pasted {len(new)} node(s): {', '.join(new)}", False)
         return new
 
+    # -- adding nodes ----------------------------------------------------------------
+    def centre(self) -> tuple[float, float]:
+        """The canvas pixel at the middle of the view."""
+        return self.canvas.winfo_width() / 2, self.canvas.winfo_height() / 2
+
+    def canvas_point(self, x_root: int, y_root: int) -> tuple[float, float] | None:
+        """The canvas pixel under screen point (x_root, y_root); None if off the canvas."""
+        c = self.canvas
+        px, py = x_root - c.winfo_rootx(), y_root - c.winfo_rooty()
+        if 0 <= px <= c.winfo_width() and 0 <= py <= c.winfo_height():
+            return px, py
+        return None
+
+    def node_origin(self, px: float, py: float) -> tuple[int, int]:
+        """Where (world) a node centred at canvas pixel (px, py) goes, moved if
+        needed so that all of it is in view."""
+        x, y = self.view.to_world(*self.view.clamp(px, py))
+        return round(x - NODE_W / 2), round(y - NODE_H / 2)
+
+    def drop_type(self, ntype: NodeType, x_root: int | None, y_root: int | None) -> str | None:
+        """A palette entry dropped at screen (x_root, y_root), or added near the
+        centre (None); returns the new node's name."""
+        if x_root is None or y_root is None:
+            shift = len(self.doc.nodes) % 5  # a few in a row do not cover each other
+            px, py = self.centre()
+            point: tuple[float, float] | None = (px + 24 * shift, py + 18 * shift)
+        else:
+            point = self.canvas_point(x_root, y_root)
+        if point is None:
+            return None
+        new = self.add_type_at(ntype, *point)
+        if new is not None:
+            self.message(f"added node {new}", False)
+        return new
+
     def add_type_at(self, ntype: NodeType, px: float, py: float,
                     connect_from: str | None = None) -> str | None:
         """Create a node of ``ntype`` centred at canvas pixel (px, py), moved if
-        needed so that all of it is in view."""
-        x, y = self.view.to_world(*self.view.clamp(px, py))
-        x, y = round(x - NODE_W / 2), round(y - NODE_H / 2)
+        needed so that all of it is in view (with ``connect_from``, connected
+        to it: see :func:`~papy_gui.model.palette.add_from_type`)."""
+        x, y = self.node_origin(px, py)
         try:
             name = add_from_type(self.doc, ntype, x, y, connect_from=connect_from)
         except EditError as exc:

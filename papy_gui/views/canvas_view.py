@@ -15,6 +15,7 @@ import logging
 import tkinter as tk
 
 from ..model.document import Document
+from ..model.events import DocEvent, RunStateEvent
 from ..model.run_state import RunState
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class CanvasView:
         return (FONT, px, "bold") if bold else (FONT, px)
 
     # -- observers --------------------------------------------------------
-    def _on_doc(self, event: str, data: dict) -> None:
+    def _on_doc(self, event: DocEvent, data: dict) -> None:
         if event in ("node_added", "node_changed", "node_moved"):
             self.canvas.delete("hint")
             self.draw_node(data["name"])
@@ -128,7 +129,7 @@ class CanvasView:
         if event in ("node_added", "node_moved", "node_removed", "node_renamed"):
             self.view_changed()
 
-    def _on_run(self, event: str, data: dict) -> None:
+    def _on_run(self, event: RunStateEvent, data: dict) -> None:
         if event in ("stats", "error", "state"):
             self.update_run_items()
 

@@ -16,8 +16,8 @@ from .canvas_interact import CanvasController
 
 
 class ContextMenus:
-    def __init__(self, ctl: CanvasController, rename: Callable[[str], None],
-                 show_doc: Callable[[str], None], auto_layout: Callable[[], None]) -> None:
+    def __init__(self, ctl: CanvasController, rename: Callable[[str], object],
+                 show_doc: Callable[[str], object], auto_layout: Callable[[], object]) -> None:
         self.ctl = ctl
         self.rename = rename
         self.show_doc = show_doc

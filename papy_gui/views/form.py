@@ -192,9 +192,9 @@ class ScrolledFrame(ttk.Frame):
             return None
         if isinstance(widget, (tk.Text, tk.Listbox)):
             return None  # scrolls itself (a code editor in the form)
-        if event.num == 4 or getattr(event, "delta", 0) > 0:
+        if event.num == 4 or event.delta > 0:
             step = -1
-        elif event.num == 5 or getattr(event, "delta", 0) < 0:
+        elif event.num == 5 or event.delta < 0:
             step = 1
         else:
             return None

@@ -24,7 +24,9 @@ import time
 import tkinter as tk
 from collections import deque
 from collections.abc import Callable
-from tkinter import filedialog, ttk
+from tkinter import ttk
+
+from .dialogs import Dialogs
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 COLORS = {"DEBUG": "#8a8f98", "INFO": "#1d2935", "WARNING": "#b36b00", "ERROR": "#c0392b",
@@ -72,16 +74,18 @@ class QueueLogHandler(logging.Handler):
 
 
 class LogView(ttk.Frame):
-    def __init__(self, master: tk.Misc, handler: QueueLogHandler, limit: int = 5000,
-                 select_node: Callable[[str], None] | None = None) -> None:
+    """The Log tab: filters, the bounded record view, "Log to file…"."""
+
+    def __init__(self, master: tk.Misc, handler: QueueLogHandler, dialogs: Dialogs,
+                 limit: int = 5000, select_node: Callable[[str], None] | None = None) -> None:
         super().__init__(master)
         self.handler = handler
+        self.dialogs = dialogs
         self.limit = limit
         self.records: deque[dict] = deque(maxlen=limit)
         self.select_node = select_node
         self.file = None
         self.file_path: str | None = None
-        self.ask_file: Callable[..., str] = filedialog.asksaveasfilename
         # one entry per line of the Text: the node its record names (or None)
         self._line_nodes: deque[str | None] = deque()
         self._gap = False
@@ -146,9 +150,9 @@ class LogView(ttk.Frame):
         if self.file is not None:
             self.set_file(None)
             return
-        path = self.ask_file(parent=self, title="Write the whole log to",
-                             defaultextension=".log",
-                             filetypes=[("Log files", "*.log"), ("All files", "*")])
+        path = self.dialogs.ask_save_path("Write the whole log to",
+                                          [("Log files", "*.log"), ("All files", "*")],
+                                          defaultextension=".log")
         if path:
             self.set_file(path)
 

@@ -10,19 +10,18 @@ it or keep editing (the selection then stays).
 """
 from __future__ import annotations
 
-import ast
 import logging
 import tkinter as tk
 from collections.abc import Callable
-from tkinter import filedialog, messagebox, ttk
-from typing import Any
+from tkinter import ttk
 
 from ..model.document import Document
-from ..model.errors import EditError
-from ..model.items import format_remote
+from ..model.events import DocEvent
+from ..model.items import format_remote, func_label
 from ..model.palette import Palette, ParamInfo
 from ..model.params import (bool_state, bool_text, check_value, field_key, field_kind,
-                            spin_start, values_of, with_value)
+                            join_args, spin_start, split_args, values_of, with_value)
+from .dialogs import Dialogs
 from .form import Form, ScrolledFrame
 from .highlight import CodeText
 
@@ -30,44 +29,24 @@ log = logging.getLogger(__name__)
 SERIAL = "(serial)"
 
 
-def split_args(text: str) -> tuple[list[str], dict[str, str]]:
-    """``"1, 'a', k=2"`` -> ``(["1", "'a'"], {"k": "2"})`` keeping each expression's text."""
-    text = text.strip()
-    if not text:
-        return [], {}
-    src = f"f({text})"
-    try:
-        call = ast.parse(src, mode="eval").body
-    except SyntaxError as exc:
-        raise EditError(f"arguments are not valid Python: {exc.msg} (got {text!r})",
-                        field="args") from None
-    args = [ast.get_source_segment(src, a) for a in call.args]
-    kwargs = {k.arg: ast.get_source_segment(src, k.value) for k in call.keywords if k.arg}
-    return args, kwargs
-
-
-def join_args(args: list[str], kwargs: dict[str, str]) -> str:
-    return ", ".join(list(args) + [f"{k}={v}" for k, v in kwargs.items()])
-
-
 class PropsView(ttk.Frame):
+    """The right-hand panel: a form for the selected node, and the resources."""
+
     def __init__(self, master: tk.Misc, doc: Document, palette: Palette,
-                 message: Callable[[str, bool], None]) -> None:
+                 message: Callable[[str, bool], None], dialogs: Dialogs) -> None:
         super().__init__(master, padding=(8, 6))
         self.palette = palette
         self.message = message
+        self.dialogs = dialogs
         self.doc = doc
         self.node_form: Form | None = None
         self.res_form: Form | None = None
+        self._res_shown: str | None = None  # the resource whose form is built
         self.code: CodeText | None = None
         self._code_index = 0
         self._loaded_source = ""  # what the code editor was given: more is unapplied
         self._staying = False     # re-selecting a node whose source was kept
         self._shown: tuple | None = None
-        # the dialogs (the app routes them through App.modal; tests replace them)
-        self.ask_discard: Callable[[str], bool] = lambda text: messagebox.askyesno(
-            "Unapplied source", text, parent=self)
-        self.ask_files: Callable[..., Any] = filedialog.askopenfilenames
         self.title = ttk.Label(self, text="Properties", style="Heading.TLabel")
         self.title.pack(anchor="w")
         res = ttk.Frame(self)
@@ -94,7 +73,7 @@ class PropsView(ttk.Frame):
         self._shown = None
         self.refresh()
 
-    def _on_doc(self, event: str, data: dict) -> None:
+    def _on_doc(self, event: DocEvent, data: dict) -> None:
         if event == "selection_changed" and not self._staying and not self._leave_node():
             return
         if event in ("selection_changed", "changed", "node_renamed", "resources_changed",
@@ -132,8 +111,9 @@ class PropsView(ttk.Frame):
             return True
         name = self._shown[0] if self._shown else "?"
         error = self.node_form.error_text("source") if self.node_form else ""
-        if self.ask_discard(f"The source typed for node {name} was not applied:\n{error}\n\n"
-                            "Discard it? (No: keep editing it)"):
+        if self.dialogs.ask_yes_no("Unapplied source", f"The source typed for node {name} "
+                                   f"was not applied:\n{error}\n\nDiscard it? (No: keep "
+                                   "editing it)"):
             self._loaded_source = self.code.value() if self.code else ""
             self.message(f"discarded the unapplied source of node {name}", False)
             return True
@@ -190,7 +170,7 @@ class PropsView(ttk.Frame):
         f.entry("name", "Name", name, lambda v: doc.rename_node(cur(), v.strip()))
         for i, func in enumerate(node.functions):
             ntype = self.palette.find_for(func)
-            f.heading(f"ƒ {func.label}")
+            f.heading(f"ƒ {func_label(func)}")
             if ntype is not None and ntype.summary:
                 f.note(ntype.summary, span=True)
             if ntype is not None and ntype.params:
@@ -296,10 +276,27 @@ class PropsView(ttk.Frame):
             put(key, bool(node.option(key)))
         put("input", self.doc.inputs.get(name, ""))
 
+    def focus_field(self, key: str) -> bool:
+        """Put the cursor in field ``key`` of the node form, its text selected
+        (False if the form has no such field)."""
+        form = self.node_form
+        widget = form.widgets.get(key) if form is not None else None
+        if not isinstance(widget, ttk.Entry):
+            return False
+        widget.focus_set()
+        widget.select_range(0, "end")
+        return True
+
+    def show_error(self, key: str, text: str) -> None:
+        """Show ``text`` under field ``key`` of the node form (if it has one)."""
+        if self.node_form is not None:
+            self.node_form.show_error(key, text)
+
     def _cmd_choose_files(self) -> None:
-        paths = self.ask_files(parent=self, title="Input files")
-        if paths and self._shown and self._shown[0]:
-            self.node_form.commit("input", lambda: self.doc.set_input(self._shown[0], repr(list(paths))))
+        paths = self.dialogs.ask_open_paths("Input files")
+        form, name = self.node_form, self._shown[0] if self._shown else None
+        if paths and form is not None and name:
+            form.commit("input", lambda: self.doc.set_input(name, repr(list(paths))))
 
     # -- resources -----------------------------------------------------------------
     def _refresh_resources(self) -> None:
@@ -312,7 +309,7 @@ class PropsView(ttk.Frame):
         self.res_list.selection_clear(0, "end")
         if sel in names:
             self.res_list.selection_set(names.index(sel))
-        shown = getattr(self, "_res_shown", None)
+        shown = self._res_shown
         if sel != shown or (sel and self.res_form is None):
             self._build_res_form(sel)
         elif sel:

@@ -15,6 +15,7 @@ from tkinter import ttk
 
 from ..model.document import Document
 from ..model.errors import EditError
+from ..model.events import DocEvent
 from .highlight import CodeText
 from .text_window import show_text
 
@@ -60,7 +61,7 @@ class ScriptView(ttk.Frame):
         doc.subscribe(self._on_doc)
         self.load()
 
-    def _on_doc(self, event: str, data: dict) -> None:
+    def _on_doc(self, event: DocEvent, data: dict) -> None:
         if event == "preamble_changed" and self.doc.preamble != self.code.value():
             self.load()  # undo, redo, or names added from the console
 

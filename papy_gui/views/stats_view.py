@@ -7,6 +7,7 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
+from ..model.events import RunStateEvent
 from ..model.run_state import RunState
 
 COLUMNS = (("in", "In", 60), ("out", "Out", 60), ("errors", "Errors", 60),
@@ -32,7 +33,7 @@ class StatsView(ttk.Frame):
         self._summary = ""
         run_state.subscribe(self._on_run)
 
-    def _on_run(self, event: str, data: dict) -> None:
+    def _on_run(self, event: RunStateEvent, data: dict) -> None:
         if event in ("stats", "state", "error"):
             self.refresh()
 

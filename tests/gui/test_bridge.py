@@ -1,4 +1,5 @@
 """RunBridge driven by hand with a fake Plumber (no display, no engine)."""
+import logging
 import threading
 import time
 
@@ -69,7 +70,7 @@ def test_detach_stops_polling_the_old_run_and_drops_its_events(monkeypatch):
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-    bridge.start(Desc(), [])
+    bridge.start(Desc(), [], {})
     assert poll_until(bridge, lambda: rs.state == "running" and bridge.plumber is fake)
     assert poll_until(bridge, lambda: "a" in rs.pipers)
     bridge.detach()  # a new document
@@ -88,9 +89,42 @@ def test_a_run_finishes_and_its_stats_reach_the_run_state():
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-    bridge.start(Desc(), [])
+    bridge.start(Desc(), [], {})
     assert poll_until(bridge, lambda: bridge.plumber is fake)
     fake.release.set()
     assert poll_until(bridge, lambda: rs.state == "finished")
     assert rs.node_state("a") == "finished"
+    assert bridge.wait_idle(10)
+
+
+def test_a_pipeline_that_cannot_be_built_ends_the_run_as_failed():
+    def builder(desc, ns):
+        raise NameError("name 'helper' is not defined")
+    rs = RunState()
+    bridge = RunBridge(rs, builder=builder)
+    bridge.start(Desc(), [], {})
+    assert rs.state == "building" and bridge.running
+    assert poll_until(bridge, lambda: rs.state == "failed")
+    assert rs.message == "NameError: name 'helper' is not defined"
+    assert bridge.wait_idle(10) and not bridge.running and bridge.plumber is None
+
+
+def test_a_failed_pause_is_logged_and_the_run_goes_on(caplog):
+    fake = FakePlumber()
+
+    def refuse():
+        raise RuntimeError("not now")
+    fake.pause = refuse
+    rs = RunState()
+    bridge = RunBridge(rs, builder=lambda desc, ns: fake)
+    bridge.start(Desc(), [], {})
+    assert poll_until(bridge, lambda: rs.state == "running" and bridge.plumber is fake)
+    with caplog.at_level(logging.WARNING, logger="papy_gui.bridge"):
+        bridge.pause()
+        assert poll_until(bridge, lambda: any("pause failed: not now" in r.getMessage()
+                                              and r.levelno == logging.WARNING
+                                              for r in caplog.records))
+    assert rs.state == "running"
+    fake.release.set()
+    assert poll_until(bridge, lambda: rs.state == "finished")
     assert bridge.wait_idle(10)

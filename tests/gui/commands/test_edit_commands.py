@@ -1,0 +1,41 @@
+"""Edit commands: undo and redo from the toolbar, Ctrl+A in an entry."""
+from __future__ import annotations
+
+import pytest
+
+from guitools import core, status
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
+
+
+def test_undo_redo_buttons_say_what_they_did(fresh):
+    app = fresh
+    app.menubar.buttons["undo"].invoke()
+    assert status(app) == "nothing to undo"
+    app.doc.add_node(core("ipasser"), name="a")
+    app.menubar.buttons["undo"].invoke()
+    assert not app.doc.nodes and status(app) == "undid add node a"
+    app.menubar.buttons["redo"].invoke()
+    assert list(app.doc.nodes) == ["a"] and status(app) == "redid add node a"
+
+
+def test_select_all_and_delete_from_the_menu(fresh):
+    app = fresh
+    for name in "ab":
+        app.doc.add_node(core("ipasser"), name=name)
+    edit = app.menubar.menus["Edit"]
+    edit.invoke(edit.index("Select all"))
+    assert app.doc.selection == ["a", "b"]
+    edit.invoke(edit.index("Delete"))
+    assert not app.doc.nodes and status(app) == "deleted a, b"
+
+
+def test_ctrl_a_in_an_entry_selects_all(fresh):
+    search = fresh.palette_view.search
+    fresh.palette_view.search_var.set("lines")
+    search.focus_force()
+    search.icursor(2)
+    search.event_generate("<Control-a>")
+    fresh.root.update()
+    assert search.selection_present() and search.index("sel.first") == 0 \
+        and search.index("sel.last") == len("lines")

@@ -1,0 +1,1 @@
+"""Tests of papy_gui.views under Xvfb (marked gui), one module per view."""
