@@ -77,9 +77,9 @@ class WorkerService(rpyc.Service):
         try:
             return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:   # a result that cannot be pickled: say which
-            _, _, results, created, busy = reply
+            _, _, results, created, busy, output = reply
             results, created = evaluate.picklable(results, created, func, name, start, mode)
-            return pickle.dumps(("done", serial, results, created, busy))
+            return pickle.dumps(("done", serial, results, created, busy, output))
 
     def _unloaded(self, serial, tid, start, items) -> tuple:
         name, why, produce = self._broken.get(tid, ("task %d" % tid, None, 1))
