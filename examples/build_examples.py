@@ -19,7 +19,7 @@ import os
 import sys
 
 from papy_engine import IMap, Piper, Plumber, Worker, imports
-from papy_engine.script import describe, render, write_text
+from papy_engine.script import ScriptSource, describe, render, write_text
 from papy_engine.workers.core import ipasser
 from papy_engine.workers.io import print_
 
@@ -74,8 +74,7 @@ def _layout(columns: list[list[str]], notes: dict[str, str] | None = None) -> di
 def _save(plumber, name: str, inputs, layout, doc: str, preamble: str = "") -> str:
     # As if loaded from a script with this extra code: describe() adds to it
     # only what the node functions need and it does not already define.
-    plumber.script_preamble = preamble
-    plumber.script_docstring = doc
+    plumber.script_source = ScriptSource(preamble, doc)
     desc = describe(plumber, inputs=inputs, layout=layout)
     path = os.path.join(HERE, name)
     write_text(path, render(desc))

@@ -19,20 +19,18 @@ _EXPORTS = {
     "Plumber": "plumber",
     "IMap": "imap",
     "start_logger": "log",
-    "script": "script",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+# ``script`` is a subpackage: ``from papy_engine import script`` (and ``*``)
+# imports it through the import system, not through __getattr__.
+__all__ = sorted(_EXPORTS) + ["__version__", "script"]
 
 
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'papy_engine' has no attribute {name!r}")
-    if name == module:  # the script module, which is also callable (script.py)
-        value = importlib.import_module(f"{__name__}.{module}")
-    else:
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 

@@ -41,6 +41,8 @@ class Plumber(Dagger):
         self.stride = stride
         self.inputs_source: list[str] | None = None
         self.layout: dict = {}
+        # what the script it was loaded from looked like (set by papy_engine.script)
+        self.script_source: Any = None
         self._listeners: list[Callable[[dict], Any]] = []
 
     # -- observation -----------------------------------------------------------

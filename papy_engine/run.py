@@ -29,7 +29,7 @@ from .errors import PlumberError, is_placeholder
 from .piper import Piper
 from .pool import Driver, Mode, run_chunk
 from .stats import PiperStats, RunClock, snapshot
-from .workers import _leases
+from .transfer import leases
 
 if TYPE_CHECKING:
     from .dagger import Dagger
@@ -239,7 +239,7 @@ class Run:
             raise PlumberError(f"run() needs an idle pipeline (state is {self.state!r}); "
                                "start(datas) it again first")
         self.clock.start()
-        _leases.begin_run()
+        leases.begin_run()
         self.gate.set(open=True)
         self._set_state("running")
         for p, stream in self._outputs:
@@ -285,7 +285,7 @@ class Run:
             t.join()
         for d in self._drivers:
             d.stop()
-        _leases.end_run()  # items dumped here and never loaded (pool workers exited)
+        leases.end_run()  # items dumped here and never loaded (pool workers exited)
         with self.lock:
             self.clock.stop()
         if self.failure is not None:

@@ -42,8 +42,8 @@ class RunCommands:
         doc, ns = self.app.doc, self.app.namespace
         path = doc.path
         try:
-            script.execute(script.render(to_description(doc)), f"<{self.app.doc_title()}>", ns,
-                           file=os.path.abspath(path) if path else None)
+            script.exec_text(script.render(to_description(doc)), f"<{self.app.doc_title()}>", ns,
+                             file=os.path.abspath(path) if path else None)
         except Exception as exc:  # ScriptError names the line; anything else is the user's
             raise EditError(f"the pipeline's code failed: {exc}") from None
 

@@ -7,14 +7,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import types
 from pathlib import Path
 
 import pytest
 
-from papy_engine import cli
 from papy_engine.cli import main, parse_workers, run_script_main
-from papy_engine.progress import Progress, summary
+from papy_engine.cli.progress import Progress, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -249,19 +247,6 @@ def test_version_and_help(capsys):
         assert main(argv) == 0
         assert "examples:" in capsys.readouterr().out
     assert main([]) == 2
-
-
-def test_delegates_get_their_argv_or_say_not_available(monkeypatch, capsys):
-    seen = []
-    fake = types.ModuleType("fake_papy_delegate")
-    fake.entry = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "fake_papy_delegate", fake)
-    monkeypatch.setitem(cli.DELEGATES, "worker", ("fake_papy_delegate", "entry", "x"))
-    assert main(["worker", "--port", "18813", "--help"]) == 0
-    assert seen == [["--port", "18813", "--help"]]
-    monkeypatch.setitem(cli.DELEGATES, "worker", ("papy_engine.no_such_module", "f", "x"))
-    assert main(["worker"]) == 2
-    assert "not available yet" in capsys.readouterr().err
 
 
 def test_run_script_main_in_process(capsys):

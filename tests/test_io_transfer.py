@@ -27,7 +27,7 @@ from helpers import wait_until
 from papy_engine import Worker, is_placeholder
 from papy_engine.errors import WorkerError
 from papy_engine.workers import io
-from papy_engine.workers import _frames
+from papy_engine.transfer import frames as _frames
 
 TRANSPORTS = ["file", "fifo", "tcp", "shm", "sqlite"]
 SERIALIZERS = ["pickle", "marshal", "json", "dill"]

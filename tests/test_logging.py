@@ -53,3 +53,4 @@ def test_every_engine_module_that_logs_has_its_own_logger():
             assert mod.log.name == info.name
             checked += 1
     assert checked >= 20
+

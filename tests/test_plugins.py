@@ -21,9 +21,10 @@ from pathlib import Path
 import dill
 import pytest
 
-from papy_engine import plugin_discovery
-from papy_engine.plugin import (REQUIRED, NodeSpec, PluginError, discover, node, plugins_main,
+from papy_engine.cli.plugins import main as plugins_main
+from papy_engine.plugin import (REQUIRED, NodeSpec, PluginError, discover, node,
                                 plugins_report, resolve, spec_of)
+from papy_engine.plugin import discovery as plugin_discovery
 
 BUNDLED = ("files", "text", "records", "shell", "numbers", "sequences", "flow", "parallel")
 

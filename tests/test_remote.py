@@ -20,6 +20,8 @@ import pytest
 from helpers import collect, wait_until
 from papy_engine import IMap, Piper, Plumber, Worker, imports, is_placeholder
 from papy_engine import remote
+from papy_engine.remote import client as remote_client
+from papy_engine.remote import handshake as remote_handshake
 from papy_engine.errors import IMapError, PiperError, WorkerError
 
 PAPY = str(Path(sys.executable).with_name("papy"))
@@ -106,8 +108,8 @@ def servers(tmp_path):
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch):
     # fast reconnection in tests; each test sets its own credentials
-    monkeypatch.setattr(remote, "RECONNECT_DELAYS", (0.0, 0.05, 0.1))
-    monkeypatch.setattr(remote, "_credentials", None)
+    monkeypatch.setattr(remote_client, "RECONNECT_DELAYS", (0.0, 0.05, 0.1))
+    monkeypatch.setattr(remote_handshake, "_credentials", None)
     monkeypatch.delenv("PAPY_WORKER_TOKEN", raising=False)
     yield
     assert wait_until(lambda: multiprocessing.active_children() == [], 10), \
@@ -198,7 +200,7 @@ def test_function_of_a_module_missing_remotely_gives_clear_placeholders(servers,
 @pytest.mark.timeout(30)
 def test_long_items_are_not_cut_by_rpyc_request_timeout(servers, monkeypatch):
     # shrink rpyc's sync timeout: chunks are async requests, so it must not apply
-    monkeypatch.setitem(remote.CLIENT_CONFIG, "sync_request_timeout", 0.3)
+    monkeypatch.setitem(remote_client.CLIENT_CONFIG, "sync_request_timeout", 0.3)
     s = servers()
 
     def slow(x):

@@ -10,8 +10,8 @@ import pytest
 from papy_engine import Piper, Plumber, Worker
 from papy_engine.errors import ScriptError
 from papy_engine.script import read, render, save, script
-from papy_engine.script_describe import preamble_for, unbound_names
-from papy_engine.script_portable import check_portable, portable
+from papy_engine.script import preamble_for, unbound_names
+from papy_engine.script.portable import check_portable, portable
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -29,11 +29,12 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ._frames import SERIALIZERS, check_serializer
-from ._transports import TRANSPORTS, ItemLocator, TransferError, check_transport
-from ._transports import cleanup as _cleanup
-from ._transports import get as _get
-from ._transports import put as _put
+from ..transfer.frames import SERIALIZERS, check_serializer
+from ..transfer.locator import ItemLocator, TransferError
+from ..transfer.transports import TRANSPORTS, check_transport
+from ..transfer.transports import cleanup as _cleanup
+from ..transfer.transports import get as _get
+from ..transfer.transports import put as _put
 
 __all__ = [
     "print_", "pickle_dumps", "pickle_loads", "json_dumps", "json_loads",

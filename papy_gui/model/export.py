@@ -7,7 +7,7 @@ script runs headless (issue 12).  So when a console function becomes a node,
 and before the document is saved or run, the names the document's code reads
 but does not bind are looked up in the console namespace and bound in the
 document's preamble -- by the engine's own analysis
-(:func:`papy_engine.script_describe.preamble_for`, what ``Plumber.save``
+(:func:`papy_engine.script.preamble_for`, what ``Plumber.save``
 does for ``__main__`` functions), as one undoable edit that the Script view
 shows.  No tkinter here.
 """
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from papy_engine import script
 from papy_engine.errors import ScriptError
-from papy_engine.script_describe import preamble_for, unbound_names
-from papy_engine.script_names import top_level_names
+from papy_engine.script import preamble_for, unbound_names
+from papy_engine.script.names import top_level_names
 
 from .convert import to_description
 from .document import Document

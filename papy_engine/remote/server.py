@@ -29,10 +29,17 @@ import dill
 import rpyc
 from rpyc.utils.server import ForkingServer, ThreadedServer
 
-from .pool import evaluate
-from .errors import WorkerError
+from .. import __version__
+from ..errors import WorkerError
+from ..pool import evaluate
+from .handshake import refuse_busy
+
+__all__ = ["serve", "WorkerService", "RPYC_LOGGER"]
 
 log = logging.getLogger(__name__)
+
+#: The logger RPyC's own per-connection messages go to.
+RPYC_LOGGER = __name__ + ".rpyc"
 
 SERVER_CONFIG = {
     # Nothing but plain values is ever exchanged: keep every RPyC door shut.
@@ -50,7 +57,6 @@ class WorkerService(rpyc.Service):
         self._broken: dict[int, tuple] = {}   # tid -> (name, WorkerError, produce)
 
     def exposed_hello(self) -> tuple:
-        from . import __version__
         return (__version__, "%d.%d" % sys.version_info[:2], os.getpid())
 
     def exposed_load_task(self, tid: int, name: str, payload: bytes, mode: tuple) -> None:
@@ -137,7 +143,6 @@ class PapyForkingServer(ForkingServer):
                 self.children.discard(pid)
 
     def _accept_method(self, sock) -> None:
-        from ._remote_wire import refuse_busy
         self._reap()
         if self.max_clients and len(self.children) >= self.max_clients:
             self.clients.discard(sock)
@@ -203,7 +208,6 @@ class PapyThreadedServer(ThreadedServer):
         self._count_lock = threading.Lock()
 
     def _accept_method(self, sock) -> None:
-        from ._remote_wire import refuse_busy
         limit = self.max_clients or 0  # None or 0: no cap
         with self._count_lock:
             full = limit != 0 and self._active >= limit
@@ -231,7 +235,7 @@ def serve(host: str, port: int, mode: str, max_clients: int | None, authenticato
     """Serve until SIGTERM/SIGINT; then close the listener and end every client."""
     cls = PapyForkingServer if mode == "forking" else PapyThreadedServer
     server = cls(WorkerService, hostname=host, port=port, authenticator=authenticator,
-                 protocol_config=dict(SERVER_CONFIG), logger=logging.getLogger(__name__ + ".rpyc"),
+                 protocol_config=dict(SERVER_CONFIG), logger=logging.getLogger(RPYC_LOGGER),
                  listener_timeout=0.2, max_clients=max_clients)
     stopping: list[int] = []
 

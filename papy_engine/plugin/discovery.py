@@ -1,5 +1,8 @@
 """Finding node plugins, and the report that ``papy plugins`` prints.
 
+(The command itself, its options and output formats, is
+:mod:`papy_engine.cli.plugins`.)
+
 Plugins come from three places, scanned in this order (the first plugin to
 declare an import path keeps it):
 
@@ -19,12 +22,10 @@ or a node in it is malformed, the whole plugin is skipped and a
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.metadata
 import importlib.util
 import inspect
-import json
 import logging
 import os
 import pkgutil
@@ -37,11 +38,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .plugin import NodeSpec, PluginError, build_spec, resolve, spec_of
+from .api import NodeSpec, PluginError, build_spec, resolve, spec_of
 
-__all__ = ["discover", "plugins_report", "plugins_main", "plugin_path", "add_plugin_path",
-           "Registry",
-           "PluginFailure", "PluginInfo", "ENTRY_POINT_GROUP", "BUNDLED_PACKAGE"]
+__all__ = ["discover", "plugins_report", "plugin_path", "add_plugin_path", "Registry",
+           "PluginFailure", "PluginInfo", "ENTRY_POINT_GROUP", "BUNDLED_PACKAGE",
+           "PATH_VARIABLE"]
 
 log = logging.getLogger(__name__)
 
@@ -400,40 +401,3 @@ def plugins_report(registry: Registry | None = None, *, verbose: bool = False,
             if verbose and f.details:
                 lines += [f"      {t}" for t in f.details.rstrip().splitlines()]
     return "\n".join(lines) + "\n"
-
-
-def plugins_main(argv: Sequence[str] | None = None) -> int:
-    """``papy plugins``: print the discovered plugins; returns the exit code.
-
-    Exit code 0, or 1 with ``--strict`` when a plugin failed; 2 for bad options.
-    """
-    parser = argparse.ArgumentParser(
-        prog="papy plugins",
-        description="List the node plugins PaPy finds (bundled, entry points of group "
-                    f"'{ENTRY_POINT_GROUP}', and folders in ${PATH_VARIABLE}) and those "
-                    "that failed to load, with the reason.")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show import paths, parameters, hints and tracebacks")
-    parser.add_argument("--category", help="list only the nodes of this category")
-    parser.add_argument("--path", action="append", default=None, metavar="DIR",
-                        help=f"a plugin folder to scan instead of ${PATH_VARIABLE} "
-                             "(repeatable)")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit with status 1 when any plugin failed to load")
-    try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
-    except SystemExit as exc:  # --help or a usage error: return, don't exit
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    registry = discover(refresh=True, paths=args.path)
-    if args.json:
-        data = registry.to_dict()
-        if args.category is not None:
-            data["nodes"] = [n for n in data["nodes"] if n["category"] == args.category]
-        if args.verbose:
-            for f, d in zip(registry.failures, data["failures"]):
-                d["details"] = f.details
-        print(json.dumps(data, indent=2))
-    else:
-        sys.stdout.write(plugins_report(registry, verbose=args.verbose, category=args.category))
-    return 1 if args.strict and registry.failures else 0

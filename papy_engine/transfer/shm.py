@@ -29,7 +29,7 @@ import struct
 import threading
 import time
 
-from . import _leases
+from . import leases
 
 try:
     import _posixshmem
@@ -90,7 +90,7 @@ class _Pool:
         self.lock = threading.Lock()
         self.segments: list[_Segment] = []
         self.trimming = False
-        _leases.add(None, self.close)  # unlink everything at exit
+        leases.add(None, self.close)  # unlink everything at exit
 
     def acquire(self, size: int) -> tuple[_Segment, int]:
         need = HEADER + size
@@ -110,11 +110,11 @@ class _Pool:
             write_ctrl(seg.fd, BUSY, seg.gen)
             if not self.trimming:
                 self.trimming = True
-                _leases.add(_TRIM_EVERY, self.trim)
+                leases.add(_TRIM_EVERY, self.trim)
             return seg, seg.gen
 
     def _create(self, need: int) -> _Segment:
-        name = _leases.new_name(False)
+        name = leases.new_name(False)
         capacity = -(-need // _GRAIN) * _GRAIN
         fd = _posixshmem.shm_open("/" + name, os.O_RDWR | os.O_CREAT | os.O_EXCL, mode=0o600)
         try:
@@ -149,7 +149,7 @@ class _Pool:
             self.segments = keep
             self.trimming = bool(keep)
             if keep:
-                _leases.add(_TRIM_EVERY, self.trim)
+                leases.add(_TRIM_EVERY, self.trim)
 
     def _drop(self, seg: _Segment) -> None:
         unlink(seg.name)
@@ -179,7 +179,7 @@ def _get_pool() -> _Pool:
 def put(frame, timeout: float | None) -> tuple[str, int]:
     """Store ``frame``; return the segment name and the item's generation."""
     if timeout is None:  # a segment of its own, kept until loaded
-        name = _leases.new_name(True)
+        name = leases.new_name(True)
         fd = _posixshmem.shm_open("/" + name, os.O_RDWR | os.O_CREAT | os.O_EXCL, mode=0o600)
         try:
             write_ctrl(fd, BUSY, 1)
@@ -197,7 +197,7 @@ def put(frame, timeout: float | None) -> tuple[str, int]:
     except BaseException:
         pool.release(seg, gen)
         raise
-    _leases.add(timeout, lambda: pool.release(seg, gen))
+    leases.add(timeout, lambda: pool.release(seg, gen))
     return seg.name, gen
 
 

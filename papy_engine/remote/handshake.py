@@ -1,5 +1,10 @@
 """The handshake in front of every remote-worker connection, and credentials.
 
+Server side: :class:`Authenticator` (an RPyC authenticator) and
+:func:`refuse_busy`; client side: :func:`client_handshake` with the
+:class:`Credentials` set by :func:`set_credentials` or read from the
+environment.
+
 Before any RPyC message, a ``papy worker`` server and its client exchange
 three short lines (after the TLS handshake when SSL is on)::
 
@@ -23,14 +28,22 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from ..errors import PapyError
+
+__all__ = ["DEFAULT_PORT", "Authenticator", "Credentials", "HandshakeError", "set_credentials",
+           "current_credentials", "read_token", "is_loopback", "server_ssl_context",
+           "refuse_busy", "client_handshake", "tune_socket"]
+
 log = logging.getLogger(__name__)
 
+#: The port ``papy worker`` listens on unless told otherwise.
+DEFAULT_PORT = 18812
 MAGIC = b"PAPY-WORKER 1"
 HANDSHAKE_TIMEOUT = 10.0
 MAX_LINE = 512
 
 
-class HandshakeError(Exception):
+class HandshakeError(PapyError):
     """The peer failed the handshake (the message says why)."""
 
 
@@ -62,6 +75,29 @@ class Credentials:
                    ssl_ca_certs=os.environ.get("PAPY_SSL_CA_CERTS") or None)
 
 
+_credentials: Credentials | None = None
+
+
+def set_credentials(token: str | bytes | None = None, ssl_certfile: str | None = None,
+                    ssl_keyfile: str | None = None, ssl_ca_certs: str | None = None) -> None:
+    """Set what this process presents to worker servers (default: the environment).
+
+    Args:
+        token: the shared token (``papy worker --auth-token-file``).
+        ssl_certfile, ssl_keyfile: this client's certificate and key.
+        ssl_ca_certs: CA certificates that the servers' certificates must chain to.
+    """
+    global _credentials
+    if isinstance(token, str):
+        token = token.strip().encode()
+    _credentials = Credentials(token, ssl_certfile, ssl_keyfile, ssl_ca_certs)
+
+
+def current_credentials() -> Credentials:
+    """The credentials given to :func:`set_credentials`, else those of the environment."""
+    return _credentials if _credentials is not None else Credentials.from_env()
+
+
 def read_token(path: str) -> bytes:
     """The token in ``path`` (surrounding whitespace removed).
 
@@ -72,7 +108,7 @@ def read_token(path: str) -> bytes:
         with open(path, "rb") as f:
             token = f.read().strip()
     except OSError as exc:
-        raise ValueError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
+        raise ValueError(f"cannot read the token file {path}: {exc.strerror or exc}") from exc
     if not token:
         raise ValueError(f"the token file {path} is empty")
     try:
@@ -129,7 +165,7 @@ def server_ssl_context(certfile: str, keyfile: str | None,
     return ctx
 
 
-class Gate:
+class Authenticator:
     """An RPyC authenticator: TLS (optional), then the token exchange.
 
     Raises ``rpyc.AuthenticationError`` for a refused client, after logging
@@ -166,12 +202,12 @@ class Gate:
                                                   if given == "-" else why))
                     raise AuthenticationError(why)
             _send_line(sock, "OK")
-        except _ClosedEarly:
+        except _ClosedEarly as exc:
             log.info("client %s closed the connection before authenticating", peer)
-            raise AuthenticationError("closed early") from None
+            raise AuthenticationError("closed early") from exc
         except (HandshakeError, ssl.SSLError, OSError) as exc:
             log.warning("refused client %s: %s", peer, exc)
-            raise AuthenticationError(str(exc)) from None
+            raise AuthenticationError(str(exc)) from exc
         sock.settimeout(None)
         cert = sock.getpeercert() if isinstance(sock, ssl.SSLSocket) else None
         # "subject" holds RDNs, each a tuple of (key, value) pairs; typeshed
@@ -218,16 +254,16 @@ def client_handshake(sock, address: str, cred: Credentials):
         try:
             sock = ctx.wrap_socket(sock)
         except ssl.SSLError as exc:
-            raise HandshakeError(f"TLS handshake failed: {exc}") from None
+            raise HandshakeError(f"TLS handshake failed: {exc}") from exc
     try:
         greeting = _read_line(sock)
     except ssl.SSLError as exc:
         raise HandshakeError(f"TLS: {exc} (does the server accept this client "
-                             "certificate?)") from None
-    except socket.timeout:
+                             "certificate?)") from exc
+    except socket.timeout as exc:
         raise HandshakeError("no greeting within %g s: not a papy worker, or it expects "
                              "TLS (set PAPY_SSL_CERTFILE/PAPY_SSL_CA_CERTS)"
-                             % HANDSHAKE_TIMEOUT) from None
+                             % HANDSHAKE_TIMEOUT) from exc
     parts = greeting.split()
     if " ".join(parts[:2]).encode() != MAGIC or len(parts) < 4:
         raise HandshakeError(f"unexpected greeting {greeting[:40]!r}: not a papy worker "

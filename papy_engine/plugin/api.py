@@ -22,8 +22,8 @@ Example::
 
 Finding plugins (the bundled ``papy_plugins`` package, the ``papy.plugins``
 entry-point group and the folders of ``PAPY_PLUGIN_PATH``) lives in
-:mod:`papy_engine.plugin_discovery`; its public functions (:func:`discover`,
-:func:`plugins_report`, :func:`plugins_main`) are re-exported here.
+:mod:`papy_engine.plugin.discovery`; the package :mod:`papy_engine.plugin`
+exports the public names of both.
 """
 from __future__ import annotations
 
@@ -35,12 +35,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import PapyError
+from ..errors import PapyError
 
 __all__ = [
     "node", "NodeSpec", "Param", "PluginError", "REQUIRED", "CATEGORY_ICONS",
-    "spec_of", "resolve", "discover", "plugins_report", "plugins_main",
-    "Registry", "PluginFailure", "PluginInfo", "add_plugin_path", "build_spec",
+    "spec_of", "resolve", "build_spec",
 ]
 
 #: Categories with an icon in ``assets/`` (``node-<icon>-16.png`` and ``-32``).
@@ -254,12 +253,13 @@ def build_spec(func: Callable, name: str | None = None, *, category: str = "othe
                icon: str | None = None) -> NodeSpec:
     """Validate a node declaration and return its :class:`NodeSpec`.
 
-    Takes the same arguments as :func:`node`, plus the function.
+    Takes the same arguments as :func:`node`, plus the function.  Checks, in
+    order: the function, the metadata, the description, the signature.
 
     Raises:
         PluginError: with a message naming the node and the offending field.
     """
-    where = getattr(func, "__qualname__", repr(func))
+    where = getattr(func, "__qualname__", repr(func))  # func may be any object here
     module = getattr(func, "__module__", None)
     label = f"node {name or getattr(func, '__name__', where)!r} ({module}.{where})"
     if not inspect.isfunction(func):
@@ -270,6 +270,22 @@ def build_spec(func: Callable, name: str | None = None, *, category: str = "othe
                           f"pickles by reference and scripts can import it")
     if name is None:
         name = func.__name__
+    icon = _check_metadata(label, name, category, icon, variadic=variadic, parallel=parallel,
+                           counts={"inputs": inputs, "produce": produce, "consume": consume,
+                                   "spawn": spawn})
+    doc = inspect.cleandoc(description if description is not None else (func.__doc__ or ""))
+    if not isinstance(doc, str) or not doc.strip():
+        raise PluginError(f"{label}: a node needs a description: write a docstring "
+                          f"or pass description=")
+    return NodeSpec(name=name.strip(), import_path=f"{module}.{where}", category=category.strip(),
+                    description=doc, params=_params(func, label, doc, params), inputs=inputs,
+                    variadic=variadic, produce=produce, consume=consume, spawn=spawn,
+                    parallel=parallel, icon=icon)
+
+
+def _check_metadata(label: str, name: Any, category: Any, icon: Any, *, variadic: Any,
+                    parallel: Any, counts: dict[str, Any]) -> str:
+    """Check the declared name, category, icon, counts and flags; returns the icon."""
     if not isinstance(name, str) or not name.strip() or "\n" in name:
         raise PluginError(f"{label}: 'name' must be a one-line, non-empty str (got {name!r})")
     if not isinstance(category, str) or not category.strip():
@@ -279,18 +295,17 @@ def build_spec(func: Callable, name: str | None = None, *, category: str = "othe
     if not isinstance(icon, str) or not _ICON_RE.match(icon):
         raise PluginError(f"{label}: 'icon' must be a lower-case name like 'text' "
                           f"(got {icon!r})")
-    for what, value in (("inputs", inputs), ("produce", produce), ("consume", consume),
-                        ("spawn", spawn)):
+    for what, value in counts.items():
         _check_int(label, what, value)
     for what, value in (("variadic", variadic), ("parallel", parallel)):
         if not isinstance(value, bool):
             raise PluginError(f"{label}: {what!r} must be a bool (got {value!r})")
+    return icon
 
-    doc = inspect.cleandoc(description if description is not None else (func.__doc__ or ""))
-    if not isinstance(doc, str) or not doc.strip():
-        raise PluginError(f"{label}: a node needs a description: write a docstring "
-                          f"or pass description=")
 
+def _params(func: Callable, label: str, doc: str,
+            given: Mapping[str, str | Mapping[str, str]] | None) -> tuple[Param, ...]:
+    """The parameters after the inbox, with help from ``given`` or the docstring."""
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError) as exc:
@@ -305,21 +320,8 @@ def build_spec(func: Callable, name: str | None = None, *, category: str = "othe
            if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
     if sig_params[0].kind is inspect.Parameter.VAR_POSITIONAL:
         own = [p for p in sig_params if p.kind is inspect.Parameter.KEYWORD_ONLY]
-
+    overrides = _overrides(label, func, signature, {p.name for p in own}, given)
     param_docs = _docstring_args(doc)
-    overrides: dict[str, Mapping[str, str]] = {}
-    known = {p.name for p in own}
-    for key, given in (params or {}).items():
-        if key not in known:
-            raise PluginError(f"{label}: params names {key!r}, which is not a parameter of "
-                              f"{func.__name__}{signature}")
-        if isinstance(given, str):
-            given = {"doc": given}
-        if not isinstance(given, Mapping) or set(given) - {"doc", "type"}:
-            raise PluginError(f"{label}: params[{key!r}] must be a str (its help) or a dict "
-                              f"with 'doc' and/or 'type' (got {given!r})")
-        overrides[key] = given
-
     out = []
     for p in own:
         default = REQUIRED if p.default is inspect.Parameter.empty else p.default
@@ -327,9 +329,25 @@ def build_spec(func: Callable, name: str | None = None, *, category: str = "othe
         out.append(Param(name=p.name, default=default,
                          type=str(extra.get("type") or _type_name(p.annotation, default)),
                          doc=str(extra.get("doc") or param_docs.get(p.name, ""))))
-    return NodeSpec(name=name.strip(), import_path=f"{module}.{where}", category=category.strip(),
-                    description=doc, params=tuple(out), inputs=inputs, variadic=variadic,
-                    produce=produce, consume=consume, spawn=spawn, parallel=parallel, icon=icon)
+    return tuple(out)
+
+
+def _overrides(label: str, func: Callable, signature: inspect.Signature, known: set[str],
+               given: Mapping[str, str | Mapping[str, str]] | None
+               ) -> dict[str, Mapping[str, str]]:
+    """``params=`` checked against the parameters, each as ``{"doc": ..., "type": ...}``."""
+    overrides: dict[str, Mapping[str, str]] = {}
+    for key, value in (given or {}).items():
+        if key not in known:
+            raise PluginError(f"{label}: params names {key!r}, which is not a parameter of "
+                              f"{func.__name__}{signature}")
+        if isinstance(value, str):
+            value = {"doc": value}
+        if not isinstance(value, Mapping) or set(value) - {"doc", "type"}:
+            raise PluginError(f"{label}: params[{key!r}] must be a str (its help) or a dict "
+                              f"with 'doc' and/or 'type' (got {value!r})")
+        overrides[key] = value
+    return overrides
 
 
 def node(name: str | Callable | None = None, **meta: Any) -> Callable:
@@ -363,24 +381,3 @@ def node(name: str | Callable | None = None, **meta: Any) -> Callable:
         func.papy_node = build_spec(func, name, **meta)  # type: ignore[attr-defined]  # as above
         return func
     return decorate
-
-
-# Discovery lives in its own module (it owns importing and reporting); its
-# public names are part of this module's API, imported on first use so that a
-# worker process unpickling a node function does not pay for argparse & co.
-_DISCOVERY = ("discover", "plugins_report", "plugins_main", "add_plugin_path", "Registry",
-              "PluginFailure", "PluginInfo")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _DISCOVERY:
-        from . import plugin_discovery
-        return getattr(plugin_discovery, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-if __name__ == "__main__":  # python -m papy_engine.plugin [--json] [-v]
-    import sys
-
-    from papy_engine.plugin_discovery import plugins_main as _main
-    sys.exit(_main(sys.argv[1:]))

@@ -1,24 +1,25 @@
-"""Describe a live Plumber as a :class:`~papy_engine.script.PipelineDescription`.
+"""How live functions and values become script source: the context of one description.
 
-This is the half of the writer that looks at live objects:
+This is the half of the writer that looks at live objects (:mod:`.describe`
+walks the Plumber and asks a :class:`Context` for each function and argument):
 
 * a function from an importable module becomes an import (aliased when its
   name is taken or shadows a builtin) -- importable from any directory: a
   module that only this process finds through its ``sys.path`` (next to the
-  user's script, a test module) is *local* (:mod:`papy_engine.script_portable`)
+  user's script, a test module) is *local* (:mod:`.portable`)
   and its functions and classes are written out as source instead;
 * any other function is written out as source (``inspect``), lambdas as a
-  ``def``, closures over constants as a small factory that rebinds them, and
-  decorated functions with their decorators (``@imports`` kept separately);
+  ``def`` (:mod:`.lambdas`), closures over constants as a small factory that
+  rebinds them, and decorated functions with their decorators (``@imports``
+  kept separately);
 * the globals such a function needs (modules, importable objects, literal
   constants, helper functions) are added to the preamble, unless the preamble
   of a loaded script already binds them;
 * Worker arguments become expression source text (``repr`` of literals, the
   name of an importable object, or of a function written out as source).
 
-:func:`unbound_names` and :func:`preamble_for` apply the same global-name
-analysis to code typed in an editor: which names a script reads but does not
-bind, and the preamble that binds them as a live namespace (a console) does.
+:func:`preamble_for` applies the same global-name analysis to code typed in
+an editor: the preamble that binds names as a live namespace (a console) does.
 """
 from __future__ import annotations
 
@@ -26,22 +27,20 @@ import ast
 import builtins
 import importlib
 import inspect
-import io
 import logging
 import re
 import textwrap
-import tokenize
 from typing import Any
 
-from .errors import ScriptError
-from .script_names import ast_names, code_globals, from_imports, top_level_names
-from .script_names import unbound_names as unbound_names
-from .script_portable import check_portable, location, portable
-from .script import (DEFAULT_DOCSTRING, IMAP_DEFAULTS, NODE_DEFAULTS, SCRIPT_NAMES, FuncRef,
-                     NodeDesc, PipelineDescription, ResourceDesc, identifier, pretty)
-from .worker import func_name
+from ..errors import ScriptError
+from ..worker import func_name
+from .lambdas import lambda_node
+from .model import SCRIPT_NAMES, FuncRef
+from .names import ast_names, code_globals, from_imports, top_level_names
+from .portable import location, portable
+from .writer import identifier, pretty
 
-__all__ = ["describe", "is_literal", "importable", "unbound_names", "preamble_for"]
+__all__ = ["Context", "is_literal", "importable", "preamble_for"]
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ def preamble_for(names, namespace: dict, preamble: str = "") -> str:
         ScriptError: a value that cannot be written (an open file, a lock...),
             naming the variable.
     """
-    ctx = _Context(preamble)
+    ctx = Context(preamble)
     for n in sorted(names):
         if n in ctx.preamble_names or n in SCRIPT_NAMES or n not in namespace:
             continue
@@ -106,68 +105,7 @@ def preamble_for(names, namespace: dict, preamble: str = "") -> str:
     return ctx.extra_preamble()
 
 
-def _lambda_node(func) -> tuple[ast.Lambda, str]:
-    """The ``ast.Lambda`` of ``func`` and the text it was parsed from."""
-    lines, start = inspect.findsource(func)
-    first = func.__code__.co_firstlineno - 1
-    text = "".join(lines[first:first + 60])
-    candidates: list[tuple[ast.Lambda, str]] = []
-    for match in re.finditer(r"\blambda\b", lines[first]):
-        expr = _expression_at(text[match.start():])
-        try:
-            node = ast.parse(expr.strip(), mode="eval").body
-        except SyntaxError:
-            continue
-        if isinstance(node, ast.Lambda):
-            candidates.append((node, expr.strip()))
-    want = func.__code__
-    for node, expr in candidates:
-        code = compile(ast.Expression(node), "<lambda>", "eval")
-        inner = next((c for c in code.co_consts if inspect.iscode(c)), None)
-        if inner is not None and inner.co_code == want.co_code \
-                and inner.co_varnames == want.co_varnames and inner.co_names == want.co_names:
-            return node, expr
-    argnames = want.co_varnames[:want.co_argcount]
-    for node, expr in candidates:
-        if tuple(a.arg for a in node.args.args) == argnames:
-            return node, expr
-    raise OSError("lambda not found in its source line")
-
-
-def _expression_at(text: str) -> str:
-    """The text of the expression starting ``text``, up to a ``,``/closing bracket at depth 0."""
-    depth, end, params = 0, None, False
-    lines = text.splitlines(True)
-    offsets = [0]
-    for ln in lines:
-        offsets.append(offsets[-1] + len(ln))
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            pos = offsets[tok.start[0] - 1] + tok.start[1]
-            if depth == 0 and tok.type == tokenize.NAME and tok.string == "lambda":
-                params = True  # commas of the parameter list are part of the lambda
-            elif depth == 0 and params and tok.type == tokenize.OP and tok.string == ":":
-                params = False
-            elif params and tok.type == tokenize.OP and tok.string == ",":
-                continue
-            elif tok.type == tokenize.OP and tok.string in "([{":
-                depth += 1
-            elif tok.type == tokenize.OP and tok.string in ")]}":
-                if depth == 0:
-                    end = pos
-                    break
-                depth -= 1
-            elif depth == 0 and (tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER)
-                                 or (tok.type == tokenize.OP and tok.string in (",", ";"))
-                                 or (tok.type == tokenize.NAME and tok.string in ("for", "async"))):
-                end = pos
-                break
-    except (tokenize.TokenError, IndentationError):
-        pass
-    return text[:end] if end is not None else text
-
-
-class _Context:
+class Context:
     """Names and extra code collected while describing one plumber."""
 
     def __init__(self, preamble: str) -> None:
@@ -288,7 +226,7 @@ class _Context:
 
     def _lambda_def(self, func, name: str) -> tuple[str, set[str]]:
         """A def equivalent to the lambda ``func``, and the names its defaults use."""
-        node, expr = _lambda_node(func)
+        node, expr = lambda_node(func)
         body = ast.get_source_segment(expr, node.body) or ast.unparse(node.body)
         if "\n" in body:
             body = ast.unparse(node.body)
@@ -415,101 +353,3 @@ class _Context:
 
 def _import_line(module: str, first: str, name: str) -> str:
     return f"from {module} import {first}" + (f" as {name}" if name != first else "")
-
-
-def _node(piper, ctx: _Context, resource: str | None) -> NodeDesc:
-    worker = piper.worker
-    refs = [ctx.ref(f, piper.name) for f in worker.functions]
-    args = [[ctx.expr(v, f"argument {i} of piper {piper.name!r}", piper.name)
-             for i, v in enumerate(a)] for a in worker.args]
-    kwargs = [{k: ctx.expr(v, f"keyword {k!r} of piper {piper.name!r}", piper.name)
-               for k, v in kw.items()} for kw in worker.kwargs]
-    default_name = "_".join(func_name(f) for f in worker.functions)
-    options = dict(NODE_DEFAULTS)
-    for key in NODE_DEFAULTS:
-        if key not in ("parallel", "worker_name"):
-            options[key] = getattr(piper, key)
-    options["parallel"] = resource
-    options["worker_name"] = None if worker.name == default_name else worker.name
-    for key in ("branch", "timeout"):
-        if not is_literal(options[key]):
-            raise ScriptError(f"cannot save piper {piper.name!r}: {key}={options[key]!r} is "
-                              "not a literal")
-    return NodeDesc(name=piper.name, functions=refs, args=args, kwargs=kwargs, options=options)
-
-
-def _edges(plumber) -> list[tuple[str, str]]:
-    """All edges, ordered so that paths come out as chains (``a -> b -> c`` reads better)."""
-    seen: set = set()
-    out: list[tuple[str, str]] = []
-    for p in plumber.postorder():
-        for c in plumber.children_of(p):
-            u, v = p, c
-            while (u, v) not in seen:
-                seen.add((u, v))
-                out.append((u.name, v.name))
-                nxt = [w for w in plumber.children_of(v) if (v, w) not in seen]
-                if not nxt:
-                    break
-                u, v = v, nxt[0]
-    return out
-
-
-def describe(plumber, inputs=None, layout=None) -> PipelineDescription:
-    """See :func:`papy_engine.script.describe`."""
-    if inputs is None:
-        inputs = getattr(plumber, "inputs_source", None)
-    if layout is None:
-        layout = getattr(plumber, "layout", None) or {}
-    if not isinstance(layout, dict) or not is_literal(layout):
-        raise ScriptError(f"cannot save the layout: it must be a dict of literals (got "
-                          f"{type(layout).__name__})")
-    if inputs is not None:
-        inputs = [str(i) for i in inputs]
-        for text in inputs:
-            try:
-                ast.parse(text, mode="eval")
-            except SyntaxError as exc:
-                raise ScriptError(f"cannot save INPUTS: {text!r} is not a Python expression "
-                                  f"({exc.msg})") from None
-    preamble = getattr(plumber, "script_preamble", None) or ""
-    docstring = getattr(plumber, "script_docstring", None)
-    ctx = _Context(preamble)
-    modules = set()
-    for piper in plumber.pipers:
-        for f in piper.worker.functions:
-            ctx.node_funcs.update({id(f), id(inspect.unwrap(f))})
-            modules.add(getattr(f, "__module__", None))
-    check_portable(m for m in modules if isinstance(m, str))  # one subprocess at most
-    resources: list[ResourceDesc] = []
-    by_id: dict[int, str] = {}
-    nodes: list[NodeDesc] = []
-    for piper in plumber.pipers:
-        imap, res = piper.parallel, None
-        if imap:
-            if id(imap) not in by_id:
-                name = getattr(imap, "name", None) or f"imap_{len(resources)}"
-                if any(r.name == name for r in resources):
-                    raise ScriptError(f"two different IMaps are both named {name!r}; IMap names "
-                                      "must be unique to be saved")
-                options = {}
-                for key, default in IMAP_DEFAULTS.items():
-                    value = getattr(imap, key, default)
-                    if value != default:
-                        if not is_literal(value):
-                            raise ScriptError(f"cannot save IMap {name!r}: {key}={value!r} is "
-                                              "not a literal")
-                        options[key] = value
-                by_id[id(imap)] = name
-                resources.append(ResourceDesc(name=name, options=options))
-            res = by_id[id(imap)]
-        nodes.append(_node(piper, ctx, res))
-    edges = _edges(plumber)
-    extra = ctx.extra_preamble()
-    if preamble.strip() and extra:
-        preamble = preamble.rstrip("\n") + "\n\n\n" + extra
-    elif extra:
-        preamble = extra
-    return PipelineDescription(nodes=nodes, resources=resources, edges=edges,
-                               inputs_source=inputs, layout=layout, preamble=preamble,
-                               docstring=DEFAULT_DOCSTRING if docstring is None else docstring)

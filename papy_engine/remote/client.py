@@ -1,10 +1,6 @@
-"""Remote workers over RPyC: the ``papy worker`` command and remote pool slots.
+"""The client side of remote workers: connections and the remote slots of an IMap.
 
-Server side: :func:`worker_main` (``papy worker``) parses options, checks
-that a non-loopback address has an authenticator, and runs the service of
-:mod:`papy_engine._remote_server`.
-
-Client side: an IMap with ``worker_remote=[("host:port", n), ...]`` owns a
+An IMap with ``worker_remote=[("host:port", n), ...]`` owns a
 :class:`RemotePool`, which opens one connection per remote slot::
 
     IMap dispatcher --async load_task / run_chunk (bytes)--> server
@@ -21,13 +17,14 @@ posts ``SlotEvent("dead")``.  The dispatcher then re-runs that slot's items
 elsewhere and asks the pool to reconnect in the background, which posts
 ``SlotEvent("ready")`` with a new slot, or ``SlotEvent("gone")`` after
 giving up.
+
+The server side is :mod:`papy_engine.remote.server`, started by ``papy worker``
+(:mod:`papy_engine.cli.worker`).
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import logging
-import os
 import pickle
 import socket
 import sys
@@ -36,17 +33,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from ._remote_wire import Credentials, HandshakeError, client_handshake, tune_socket
-from .errors import IMapError
-from .pool.policy import TARGET_CHUNK_S
-from .pool.slots import Done, Raised, Slot, SlotEvent
+from ..errors import IMapError
+from ..pool.evaluate import SERIAL as _SERIAL
+from ..pool.evaluate import STARTED as _STARTED
+from ..pool.policy import TARGET_CHUNK_S
+from ..pool.slots import Done, Raised, Slot, SlotEvent
+from .handshake import Credentials, HandshakeError, client_handshake, current_credentials
+from .handshake import tune_socket
 
-__all__ = ["RemoteError", "RemotePool", "RemoteSlot", "Credentials", "set_credentials",
-           "connect", "check_remote", "worker_main"]
+__all__ = ["RemoteError", "RemotePool", "RemoteSlot", "connect", "check_remote",
+           "split_address"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 18812
 CONNECT_TIMEOUT = 5.0
 RECONNECT_DELAYS = (0.0, 0.5, 1.0, 2.0, 4.0)  # seconds before each reconnection attempt
 CLIENT_CONFIG = {
@@ -56,32 +55,10 @@ CLIENT_CONFIG = {
     # without expiry, so this never cuts a long item short.
     "sync_request_timeout": CONNECT_TIMEOUT,
 }
-_SERIAL, _OFFSET, _STARTED = 0, 1, 2
-
-_credentials: Credentials | None = None
 
 
 class RemoteError(IMapError):
     """A remote worker server could not be reached, refused us, or failed."""
-
-
-def set_credentials(token: str | bytes | None = None, ssl_certfile: str | None = None,
-                    ssl_keyfile: str | None = None, ssl_ca_certs: str | None = None) -> None:
-    """Set what this process presents to worker servers (default: the environment).
-
-    Args:
-        token: the shared token (``papy worker --auth-token-file``).
-        ssl_certfile, ssl_keyfile: this client's certificate and key.
-        ssl_ca_certs: CA certificates that the servers' certificates must chain to.
-    """
-    global _credentials
-    if isinstance(token, str):
-        token = token.strip().encode()
-    _credentials = Credentials(token, ssl_certfile, ssl_keyfile, ssl_ca_certs)
-
-
-def _current_credentials() -> Credentials:
-    return _credentials if _credentials is not None else Credentials.from_env()
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -129,7 +106,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT,
     import rpyc
     from rpyc.core.stream import SocketStream
     host, port = split_address(address)
-    cred = credentials or _current_credentials()
+    cred = credentials or current_credentials()
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
@@ -144,7 +121,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT,
     except HandshakeError as exc:
         sock.close()
         log.error("remote worker %s refused the connection: %s", address, exc)
-        raise RemoteError(f"remote worker {address} refused the connection: {exc}") from None
+        raise RemoteError(f"remote worker {address} refused the connection: {exc}") from exc
     except Exception as exc:
         sock.close()
         raise RemoteError(f"remote worker {address} failed while connecting: "
@@ -450,111 +427,3 @@ class RemotePool:
             r.join(CONNECT_TIMEOUT + 1)
         for s in slots:
             s.stop(0)
-
-
-# -- papy worker ---------------------------------------------------------------------
-WORKER_EXAMPLES = """\
-examples:
-  papy worker                                   loopback only, port 18812
-  papy worker --port 18813 --mode threaded
-  papy worker --host 0.0.0.0 --auth-token-file ~/.papy-token
-  PAPY_WORKER_TOKEN=s3cret papy worker --host 10.0.0.5
-  papy worker --host 0.0.0.0 --ssl-certfile srv.pem --ssl-keyfile srv.key \\
-              --ssl-ca-certs clients-ca.pem
-
-A worker server runs any code its clients send.  It listens on loopback
-unless it can authenticate clients: with a token (clients set
-PAPY_WORKER_TOKEN or PAPY_WORKER_TOKEN_FILE) or with TLS client certificates.
-"""
-
-
-def _worker_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="papy worker", epilog=WORKER_EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                description="Serve remote PaPy workers over RPyC.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
-    p.add_argument("--mode", choices=["forking", "threaded"], default="forking",
-                   help="forking: a process per client, real CPU parallelism (default); "
-                        "threaded: one process, threads share the GIL")
-    p.add_argument("--max-clients", type=int, default=None, metavar="N",
-                   help="refuse clients beyond N simultaneous connections")
-    p.add_argument("--auth-token-file", metavar="FILE",
-                   help="require clients to prove they know the token in FILE "
-                        "(else the PAPY_WORKER_TOKEN environment variable, if set)")
-    p.add_argument("--ssl-certfile", metavar="FILE", help="serve TLS with this certificate")
-    p.add_argument("--ssl-keyfile", metavar="FILE", help="the certificate's private key")
-    p.add_argument("--ssl-ca-certs", metavar="FILE",
-                   help="require client certificates signed by these CAs")
-    p.add_argument("--log", metavar="FILE", help="write the log to FILE (default: stderr)")
-    p.add_argument("--log-level", type=str.upper, default="INFO",
-                   choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    return p
-
-
-def worker_main(argv: Sequence[str] | None = None) -> int:
-    """``papy worker``: serve until SIGTERM/SIGINT; returns the exit status.
-
-    Exit status 0 after a clean shutdown, 2 for a usage or setup error (bad
-    option, unreadable token, refused insecure address, port in use).
-    """
-    from ._remote_server import serve
-    from ._remote_wire import Gate, is_loopback, read_token, server_ssl_context
-    from .log import start_logger
-    parser = _worker_parser()
-    try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-
-    def fail(msg: str) -> int:
-        print(f"papy worker: error: {msg}", file=sys.stderr)
-        return 2
-    if not 0 <= args.port <= 65535:
-        return fail(f"--port must be 0..65535 (got {args.port})")
-    if args.max_clients is not None and args.max_clients < 1:
-        return fail(f"--max-clients must be >= 1 (got {args.max_clients})")
-    try:
-        token: bytes | None
-        if args.auth_token_file:
-            token = read_token(args.auth_token_file)
-        else:
-            env = os.environ.get("PAPY_WORKER_TOKEN", "").strip()
-            token = env.encode() if env else None
-        ssl_ctx = None
-        if args.ssl_certfile:
-            ssl_ctx = server_ssl_context(args.ssl_certfile, args.ssl_keyfile, args.ssl_ca_certs)
-        elif args.ssl_keyfile or args.ssl_ca_certs:
-            return fail("--ssl-keyfile and --ssl-ca-certs need --ssl-certfile")
-    except (ValueError, OSError) as exc:
-        return fail(str(exc))
-    authenticated = token is not None or bool(ssl_ctx and args.ssl_ca_certs)
-    if not authenticated and not is_loopback(args.host):
-        return fail(
-            f"refusing to listen on {args.host} without authentication. A worker server "
-            "runs any code its clients send, so anyone who can reach "
-            f"{args.host}:{args.port} could run commands as this user. Use "
-            "--auth-token-file FILE (or set PAPY_WORKER_TOKEN), or --ssl-certfile/"
-            "--ssl-keyfile with --ssl-ca-certs to require client certificates; or keep "
-            "the default 127.0.0.1 and reach it through an SSH tunnel.")
-    start_logger(args.log_level, filename=args.log)
-    if args.log_level != "DEBUG":  # rpyc's own per-connection chatter
-        logging.getLogger("papy_engine._remote_server.rpyc").setLevel(logging.WARNING)
-    auth = "token" if token else "none (loopback)"
-    if ssl_ctx:
-        auth = ("TLS + client certificates" if args.ssl_ca_certs else "TLS") + \
-               (" + token" if token else "")
-
-    def listening(host, port):
-        log.info("papy worker listening on %s:%s (%s mode, auth: %s, max clients: %s, "
-                 "pid %d)", host, port, args.mode, auth, args.max_clients or "unlimited",
-                 os.getpid())
-        print(f"papy worker: listening on {host}:{port} ({args.mode}, auth: {auth})",
-              file=sys.stderr, flush=True)
-    try:
-        serve(args.host, args.port, args.mode, args.max_clients,
-              Gate(token, ssl_ctx), on_listening=listening)
-    except OSError as exc:
-        return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    return 0
