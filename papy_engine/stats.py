@@ -9,8 +9,9 @@ evaluations per second over that span less the time the run spent paused.
 from __future__ import annotations
 
 import time
+from typing import Any
 
-__all__ = ["PiperStats", "RunClock", "snapshot"]
+__all__ = ["PiperStats", "RunClock", "snapshot", "expected_evaluations", "progress"]
 
 
 class PiperStats:
@@ -82,8 +83,14 @@ class RunClock:
 
 
 def snapshot(state: str, clock: RunClock, pipers: dict[str, PiperStats],
-             inputs: dict[str, int]) -> dict:
-    """The ``Plumber.stats`` dict (call under the run's lock)."""
+             inputs: dict[str, int], expected: dict[str, int] | None = None,
+             outputs: list[str] | None = None) -> dict:
+    """The ``Plumber.stats`` dict (call under the run's lock).
+
+    Besides DESIGN.md's keys: ``inputs`` (items pulled per input piper) and
+    ``progress`` (the fraction of the work done, when every input's length
+    is known, else None).
+    """
     now = time.monotonic()
     paused = state == "paused"
     out = {}
@@ -96,4 +103,37 @@ def snapshot(state: str, clock: RunClock, pipers: dict[str, PiperStats],
                      "state": pstate}
     return {"state": state, "started_at": clock.started_at,
             "elapsed_s": round(clock.elapsed_s(now), 6), "pipers": out,
-            "inputs": dict(inputs)}
+            "inputs": dict(inputs), "progress": progress(pipers, expected, outputs or [])}
+
+
+def expected_evaluations(graph: Any, totals: list[int | None]) -> dict[str, int] | None:
+    """How many inboxes each piper will evaluate, when every input's length is known.
+
+    Follows the flow semantics: a piper's upstream streams are padded to the
+    longest, cut into groups of ``consume``; each evaluation emits
+    ``produce`` items.  None when an input's length is unknown (a generator).
+    """
+    if any(t is None for t in totals):
+        return None
+    inputs = graph.get_inputs()
+    items_out: dict[Any, int] = {}
+    evals: dict[str, int] = {}
+    for p in graph.postorder():
+        if p in inputs:
+            items_in = totals[inputs.index(p)]
+        else:
+            items_in = max(items_out[u] for u in graph.parents_of(p))
+        n = -(-items_in // p.consume)
+        evals[p.name] = n
+        items_out[p] = n * p.produce
+    return evals
+
+
+def progress(pipers: dict[str, PiperStats], expected: dict[str, int] | None,
+             outputs: list[str]) -> float | None:
+    """The fraction of the work done, from the output pipers' evaluations."""
+    if expected is None or not outputs:
+        return None
+    done = sum(min(pipers[n].inp, expected[n]) for n in outputs)
+    total = sum(expected[n] for n in outputs)
+    return 1.0 if total == 0 else done / total

@@ -63,7 +63,8 @@ class Task:
     skip: int = 0                   # results to drop: their next(timeout) timed out
 
     def __post_init__(self) -> None:
-        self.mode = Mode(self.mode[0], self.timeout is not None, self.mode[2], self.mode[3])
+        boxed, _, produce, repeat, capture = Mode(*self.mode)
+        self.mode = Mode(boxed, self.timeout is not None, produce, repeat, capture)
 
     def finished(self) -> bool:
         """Every pulled item's result was taken and the input is exhausted."""

@@ -96,7 +96,7 @@ class WorkerService(rpyc.Service):
                               index=start + i) for i in range(len(items))]
         # one result per sub-item of a produce>1 task, each error counted once
         results = [e for e in errors for _ in range(produce)]
-        return ("done", serial, results, [i * produce for i in range(len(items))], 0.0)
+        return ("done", serial, results, [i * produce for i in range(len(items))], 0.0, "")
 
 
 # -- servers ------------------------------------------------------------------------
