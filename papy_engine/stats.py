@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-__all__ = ["PiperStats", "RunClock", "snapshot", "expected_evaluations", "progress"]
+__all__ = ["PiperStats", "RunClock", "snapshot", "expected_evaluations", "progress",
+           "rate_and_eta"]
 
 
 class PiperStats:
@@ -88,8 +89,9 @@ def snapshot(state: str, clock: RunClock, pipers: dict[str, PiperStats],
     """The ``Plumber.stats`` dict (call under the run's lock).
 
     Besides DESIGN.md's keys: ``inputs`` (items pulled per input piper) and
-    ``progress`` (the fraction of the work done, when every input's length
-    is known, else None).
+    ``progress``: ``{"done", "total", "paused_s"}`` -- evaluations done by the
+    output pipers, how many there will be (None unless every input has a
+    length), and the seconds the run spent paused (see :func:`rate_and_eta`).
     """
     now = time.monotonic()
     paused = state == "paused"
@@ -103,7 +105,8 @@ def snapshot(state: str, clock: RunClock, pipers: dict[str, PiperStats],
                      "state": pstate}
     return {"state": state, "started_at": clock.started_at,
             "elapsed_s": round(clock.elapsed_s(now), 6), "pipers": out,
-            "inputs": dict(inputs), "progress": progress(pipers, expected, outputs or [])}
+            "inputs": dict(inputs),
+            "progress": progress(pipers, expected, outputs or [], clock.paused_s())}
 
 
 def expected_evaluations(graph: Any, totals: list[int | None]) -> dict[str, int] | None:
@@ -130,10 +133,26 @@ def expected_evaluations(graph: Any, totals: list[int | None]) -> dict[str, int]
 
 
 def progress(pipers: dict[str, PiperStats], expected: dict[str, int] | None,
-             outputs: list[str]) -> float | None:
-    """The fraction of the work done, from the output pipers' evaluations."""
-    if expected is None or not outputs:
-        return None
-    done = sum(min(pipers[n].inp, expected[n]) for n in outputs)
-    total = sum(expected[n] for n in outputs)
-    return 1.0 if total == 0 else done / total
+             outputs: list[str], paused_s: float) -> dict:
+    """How far a run has got, from the output pipers' evaluations."""
+    done = sum(pipers[n].inp for n in outputs)
+    total = None if expected is None else sum(expected[n] for n in outputs)
+    return {"done": done, "total": total, "paused_s": round(paused_s, 6)}
+
+
+def rate_and_eta(stats: dict) -> tuple[float | None, float, float | None]:
+    """``(fraction done or None, evaluations per second, seconds left or None)``.
+
+    From a ``Plumber.stats`` snapshot: the rate leaves out paused time, and
+    the fraction and time left are known only when the total is.
+    """
+    prog = stats.get("progress") or {}
+    done, total = prog.get("done", 0), prog.get("total")
+    active = max(0.0, stats.get("elapsed_s", 0.0) - prog.get("paused_s", 0.0))
+    rate = done / active if active > 0 else 0.0
+    if total is None:
+        return None, rate, None
+    fraction = 1.0 if total == 0 else min(1.0, done / total)
+    left = max(0, total - done)
+    eta = 0.0 if left == 0 else (left / rate if rate > 0 else None)
+    return fraction, rate, eta

@@ -7,6 +7,7 @@ import pytest
 from helpers import wait_until
 from papy_engine import DaggerError, IMap, Piper, PiperError, Plumber, WorkerError
 from papy_engine.peek import ITEM_BYTES, PeekBuffer, Truncated
+from papy_engine.stats import rate_and_eta
 
 pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
 
@@ -171,10 +172,14 @@ def test_progress_is_known_when_the_inputs_have_a_length():
         return (inbox[0], inbox[0])
     p = Plumber()
     p.add_pipe((Piper(pair, produce=2), Piper(lambda inbox: inbox, consume=2, name="g")))
-    assert run(p, range(10)).stats["progress"] == 1.0
+    assert run(p, range(10)).stats["progress"]["done"] == 10
+    assert p.stats["progress"]["total"] == 10
+    assert rate_and_eta(p.stats)[0] == 1.0 and rate_and_eta(p.stats)[2] == 0.0
     gen = Plumber()
     gen.add_piper(Piper(inc))
-    assert run(gen, (x for x in range(10))).stats["progress"] is None
+    run(gen, (x for x in range(10)))
+    assert gen.stats["progress"]["total"] is None and gen.stats["progress"]["done"] == 10
+    assert rate_and_eta(gen.stats)[0] is None and rate_and_eta(gen.stats)[1] > 0
 
 
 def test_progress_counts_up_during_the_run():
@@ -189,7 +194,16 @@ def test_progress_counts_up_during_the_run():
     p.start([range(20)])
     p.run()
     try:
-        assert wait_until(lambda: p.stats["progress"] == 0.5, 10)
+        assert wait_until(lambda: rate_and_eta(p.stats)[0] == 0.5, 10)
+        fraction, rate, eta = rate_and_eta(p.stats)
+        assert rate > 0 and eta == pytest.approx(10 / rate)
     finally:
         gate.set()
-    assert p.wait(10) and p.stats["progress"] == 1.0
+    assert p.wait(10) and rate_and_eta(p.stats)[0] == 1.0
+
+
+def test_rate_and_eta_leave_out_paused_time():
+    snap = {"elapsed_s": 30.0, "progress": {"done": 10, "total": 40, "paused_s": 20.0}}
+    assert rate_and_eta(snap) == (0.25, 1.0, 30.0)
+    assert rate_and_eta({"elapsed_s": 0.0, "progress": {"done": 0, "total": 5,
+                                                           "paused_s": 0.0}}) == (0.0, 0.0, None)
