@@ -31,8 +31,11 @@ class _Placeholder(PapyError):
     _FIELDS = ("exc_type", "message", "traceback", "function", "piper", "index")
     # Optional extras: pickled only when set, and not part of equality.
     # ``exception`` is the original exception object (when it pickles), kept
-    # so that a standalone IMap can raise it like ``Pool.imap`` does.
-    _EXTRAS = ("exception",)
+    # so that a standalone IMap can raise it like ``Pool.imap`` does;
+    # ``inbox`` is the inbox the item failed on, to reproduce the failure
+    # (None when it was too large or could not be pickled: ``inbox_note``
+    # then says so and shows the start of its repr).
+    _EXTRAS = ("exception", "inbox", "inbox_note")
 
     def __init__(self, message: str = "", *, exc_type: str | None = None,
                  traceback: str = "", function: str | None = None,
@@ -45,6 +48,8 @@ class _Placeholder(PapyError):
         self.piper = piper
         self.index = index
         self.exception: BaseException | None = None
+        self.inbox: Any = None
+        self.inbox_note: str | None = None
 
     @classmethod
     def from_exception(cls, exc: BaseException, function: str | None = None,

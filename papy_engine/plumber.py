@@ -16,7 +16,7 @@ from typing import Any
 from .dagger import Dagger
 from .errors import PlumberError
 from .piper import Piper
-from .run import TERMINAL, Run
+from .run import TERMINAL, Run, RunOptions, Sink
 
 __all__ = ["Plumber"]
 
@@ -82,6 +82,37 @@ class Plumber(Dagger):
         """``{name: [results in order]}`` for pipers made with ``track=True``."""
         return self._run.results if self._run is not None else {}
 
+    def peek(self, name: str, n: int = 20, indexed: bool = False) -> list:
+        """The last ``n`` results of piper ``name``, as they pass (placeholders included).
+
+        Works while the run goes on and after it ended.  At most the last 200
+        results of a piper are kept, and at most about 1 MiB of them: a result
+        larger than 64 KiB is kept as a :class:`~papy_engine.peek.Truncated`
+        stand-in (type, size and the start of its ``repr``), never the object.
+        With ``indexed``, gives ``(index, result)`` pairs, ``index`` being the
+        result's position in the piper's output.
+
+        Raises:
+            DaggerError: no piper has that name.
+        """
+        self.get_piper(name)
+        if self._run is None:
+            return []
+        pairs = self._run.peeks[name].last(n)
+        return pairs if indexed else [v for _, v in pairs]
+
+    def errors(self, name: str) -> list:
+        """The placeholders created at piper ``name`` in the last run (the first 1,000).
+
+        Each keeps the inbox it failed on (``inbox``, or ``inbox_note`` when it
+        was too large to keep); ``stats["pipers"][name]["errors"]`` counts them all.
+
+        Raises:
+            DaggerError: no piper has that name.
+        """
+        self.get_piper(name)
+        return list(self._run.errors[name]) if self._run is not None else []
+
     @property
     def error(self) -> BaseException | None:
         """Why the last run failed (state ``failed``), else None."""
@@ -94,11 +125,21 @@ class Plumber(Dagger):
             raise PlumberError(f"the pipeline is {what}; edit it once it finished or was "
                                "stopped")
 
-    def start(self, datas: Iterable[Iterable]) -> None:
+    def start(self, datas: Iterable[Iterable], *, capture_output: bool = False,
+              sinks: dict[str, Sink] | None = None) -> None:
         """Connect ``datas`` (one iterable per input piper) and start the pools.
 
         A pipeline that finished or was stopped can be started again (and
         edited before that); its statistics and results start afresh.
+
+        Args:
+            capture_output: collect what node functions print (in threads and
+                worker processes) and report it to listeners as ``{"event":
+                "output", "piper": name, "text": ...}`` events, in result order,
+                instead of letting it reach this process's stdout.
+            sinks: ``{piper name: sink(first_index, results)}``, called with
+                every batch of results the piper emits (e.g. to write them to
+                disk as they arrive).
 
         Raises:
             PlumberError: wrong number of inputs, the pipeline is running, or
@@ -116,7 +157,12 @@ class Plumber(Dagger):
             raise PlumberError(
                 f"start() needs one iterable per input piper: expected {len(inputs)} "
                 f"({', '.join(p.name for p in inputs)}), got {len(datas)}")
-        self._run = Run(self, datas, self.stride, self._emit)
+        unknown = set(sinks or ()) - {p.name for p in self.pipers}
+        if unknown:
+            raise PlumberError(f"sinks name pipers that are not in the pipeline: "
+                               f"{', '.join(sorted(unknown))}")
+        self._run = Run(self, datas, RunOptions(self.stride, capture_output, dict(sinks or {})),
+                        self._emit)
 
     def _current(self, what: str) -> Run:
         if self._run is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from functools import partial
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,8 @@ from . import _flow
 from .errors import PlumberError, is_placeholder
 from .piper import Piper
 from .pool import Driver, Mode, run_chunk
-from .stats import PiperStats, RunClock, snapshot
+from .peek import PeekBuffer
+from .stats import PiperStats, RunClock, expected_evaluations, snapshot
 from .transfer import leases
 
 if TYPE_CHECKING:
@@ -42,14 +44,31 @@ TERMINAL = ("finished", "stopped", "failed")
 SERIAL_BATCH = 1024
 FIRST_PULL = 8          # input items pulled before any cost is known
 TARGET_PULL_S = 0.25    # by default, pull about this much work at a time
+MAX_ERRORS = 1000       # placeholders kept per piper for Plumber.errors()
+
+
+#: called with (first result index, results) for every batch a piper emits
+Sink = Callable[[int, list], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run goes: ``stride`` (None: adaptive), whether what node functions
+    print is captured and reported as "output" events (``capture``), and
+    ``sinks``: ``{piper name: sink}`` called with every batch a piper emits."""
+
+    stride: int | None = None
+    capture: bool = False
+    sinks: dict[str, Sink] = field(default_factory=dict)
 
 
 class Run:
     """The run of a pipeline, from ``start(datas)`` to its final state."""
 
-    def __init__(self, graph: Dagger, datas: list, stride: int | None,
+    def __init__(self, graph: Dagger, datas: list, options: RunOptions,
                  emit: Callable[[dict], None]) -> None:
         self._emit = emit
+        self._options = options
         self.lock = threading.RLock()
         self._cond = threading.Condition(self.lock)
         self.state = "idle"
@@ -63,20 +82,30 @@ class Run:
         self._drivers = self._claim_pools(self._pipers)
         self._workers = {id(p): d for p in self._pipers for d in self._drivers
                          if p.parallel and d.imap is p.parallel}
-        self._stride = stride
-        self._cap = stride or min((d.max_pull() for d in self._drivers), default=SERIAL_BATCH)
+        self._stride = options.stride
+        self._cap = self._stride or min((d.max_pull() for d in self._drivers),
+                                        default=SERIAL_BATCH)
         self._last_pull = FIRST_PULL // 2
-        self.clock = RunClock()
-        self.stats = {p.name: PiperStats() for p in self._pipers}
-        self._stat_list = [(self.stats[p.name], p) for p in self._pipers]
-        self.results: dict[str, list] = {p.name: [] for p in self._pipers if p.track}
+        self._observe(graph, datas)
         self.gate = _flow.Gate()
         self._outputs = self._wire(graph, datas)
+        self._output_names = [p.name for p, _ in self._outputs]
         for d in self._drivers:
             d.hold()            # pools stay up until the whole run is over
             d.start_workers()   # fork (when safe) before any thread of ours exists
         for d in self._drivers:
             d.start_threads()
+
+    def _observe(self, graph: Dagger, datas: list) -> None:
+        """What the run records: statistics, tracked results, peeks, errors, progress."""
+        names = [p.name for p in self._pipers]
+        self.clock = RunClock()
+        self.stats = {n: PiperStats() for n in names}
+        self._stat_list = [(self.stats[p.name], p) for p in self._pipers]
+        self.results: dict[str, list] = {p.name: [] for p in self._pipers if p.track}
+        self.peeks = {n: PeekBuffer() for n in names}
+        self.errors: dict[str, list] = {n: [] for n in names}
+        self.expected = expected_evaluations(graph, [_length(d) for d in datas])
 
     @staticmethod
     def _claim_pools(pipers: list[Piper]) -> list[Driver]:
@@ -107,7 +136,7 @@ class Run:
                 names = [u.name for u in parents]
             boxes = self._started(p, _flow.inboxes(ups, p.consume, self._cap, names, p.name))
             mode = Mode(_flow.boxed(ups, p.consume), p.timeout is not None, p.produce,
-                        p.repeat)
+                        p.repeat, self._options.capture)
             streams[p] = self._emit_results(p, self._evaluate(p, boxes, mode))
         return [(p, streams[p]) for p in graph.get_outputs()]
 
@@ -153,7 +182,8 @@ class Run:
         return size
 
     # -- evaluation ----------------------------------------------------------------------
-    def _evaluate(self, p: Piper, boxes: Iterator[list], mode: Mode) -> Iterator[list]:
+    def _evaluate(self, p: Piper, boxes: Iterator[list], mode: Mode
+                  ) -> Iterator[tuple[list, str]]:
         d = self._workers.get(id(p))
         if d is None:
             return self._serial(p, boxes, mode)
@@ -161,13 +191,15 @@ class Run:
                          ordered=p.ordered, mode=mode, on_chunk=partial(self._account, p))
         return d.batches(tid)
 
-    def _serial(self, p: Piper, boxes: Iterator[list], mode: Mode) -> Iterator[list]:
+    def _serial(self, p: Piper, boxes: Iterator[list], mode: Mode
+                ) -> Iterator[tuple[list, str]]:
         start = 0
         for batch in boxes:
             with self.lock:
                 self._serial_busy += 1
             try:
-                results, created, busy = run_chunk(p.worker, batch, start, p.name, mode=mode)
+                results, created, busy, output = run_chunk(p.worker, batch, start, p.name,
+                                                           mode=mode)
             except Exception as exc:  # only a debug=True worker raises
                 self._debug_errors.add(id(exc))
                 raise
@@ -179,7 +211,7 @@ class Run:
                           results[off].index, results[off])
             self._account(p, len(batch), [results[o] for o in created], 0, busy)
             start += len(batch)
-            yield results
+            yield results, output
 
     def _account(self, p: Piper, n: int, created: list, timeouts: int, busy: float) -> None:
         with self.lock:
@@ -189,18 +221,29 @@ class Run:
             s.errors += len(created)
             s.timeouts += timeouts
             s.busy += busy
+            kept = self.errors[p.name]
+            kept.extend(created[:max(0, MAX_ERRORS - len(kept))])
         for err in created:
             self._emit({"event": "error", "piper": p.name, "index": err.index,
                         "exc_type": err.exc_type, "message": err.message,
                         "kind": type(err).__name__, "traceback": err.traceback})
 
-    def _emit_results(self, p: Piper, batches: Iterator[list]) -> Iterator[list]:
+    def _emit_results(self, p: Piper, batches: Iterator[tuple[list, str]]
+                      ) -> Iterator[list]:
         s = self.stats[p.name]
         track = self.results.get(p.name)
+        peek = self.peeks[p.name]
+        sink = self._options.sinks.get(p.name)
         try:
-            for results in batches:
+            for results, output in batches:
+                if output:
+                    self._emit({"event": "output", "piper": p.name, "text": output})
+                first = s.out
                 if track is not None:
                     track.extend(results)
+                if sink is not None:
+                    sink(first, results)
+                peek.add(first, results)
                 with self.lock:
                     s.out += len(results)
                 if results:
@@ -217,7 +260,8 @@ class Run:
     # -- control ---------------------------------------------------------------------
     def snapshot(self) -> dict:
         with self.lock:
-            return snapshot(self.state, self.clock, self.stats, self.gate.pulled)
+            return snapshot(self.state, self.clock, self.stats, self.gate.pulled,
+                            self.expected, self._output_names)
 
     def _set_state(self, state: str) -> None:
         with self.lock:
@@ -344,3 +388,11 @@ class Run:
 
     def editable(self) -> bool:
         return self.state in TERMINAL
+
+
+def _length(data: Any) -> int | None:
+    """How many items an input will give, when it says so without being consumed."""
+    try:
+        return len(data)
+    except TypeError:
+        return None

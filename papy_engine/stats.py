@@ -9,8 +9,10 @@ evaluations per second over that span less the time the run spent paused.
 from __future__ import annotations
 
 import time
+from typing import Any
 
-__all__ = ["PiperStats", "RunClock", "snapshot"]
+__all__ = ["PiperStats", "RunClock", "snapshot", "expected_evaluations", "progress",
+           "rate_and_eta"]
 
 
 class PiperStats:
@@ -82,8 +84,15 @@ class RunClock:
 
 
 def snapshot(state: str, clock: RunClock, pipers: dict[str, PiperStats],
-             inputs: dict[str, int]) -> dict:
-    """The ``Plumber.stats`` dict (call under the run's lock)."""
+             inputs: dict[str, int], expected: dict[str, int] | None = None,
+             outputs: list[str] | None = None) -> dict:
+    """The ``Plumber.stats`` dict (call under the run's lock).
+
+    Besides DESIGN.md's keys: ``inputs`` (items pulled per input piper) and
+    ``progress``: ``{"done", "total", "paused_s"}`` -- evaluations done by the
+    output pipers, how many there will be (None unless every input has a
+    length), and the seconds the run spent paused (see :func:`rate_and_eta`).
+    """
     now = time.monotonic()
     paused = state == "paused"
     out = {}
@@ -96,4 +105,54 @@ def snapshot(state: str, clock: RunClock, pipers: dict[str, PiperStats],
                      "state": pstate}
     return {"state": state, "started_at": clock.started_at,
             "elapsed_s": round(clock.elapsed_s(now), 6), "pipers": out,
-            "inputs": dict(inputs)}
+            "inputs": dict(inputs),
+            "progress": progress(pipers, expected, outputs or [], clock.paused_s())}
+
+
+def expected_evaluations(graph: Any, totals: list[int | None]) -> dict[str, int] | None:
+    """How many inboxes each piper will evaluate, when every input's length is known.
+
+    Follows the flow semantics: a piper's upstream streams are padded to the
+    longest, cut into groups of ``consume``; each evaluation emits
+    ``produce`` items.  None when an input's length is unknown (a generator).
+    """
+    if any(t is None for t in totals):
+        return None
+    inputs = graph.get_inputs()
+    items_out: dict[Any, int] = {}
+    evals: dict[str, int] = {}
+    for p in graph.postorder():
+        if p in inputs:
+            items_in = totals[inputs.index(p)]
+        else:
+            items_in = max(items_out[u] for u in graph.parents_of(p))
+        n = -(-items_in // p.consume)
+        evals[p.name] = n
+        items_out[p] = n * p.produce
+    return evals
+
+
+def progress(pipers: dict[str, PiperStats], expected: dict[str, int] | None,
+             outputs: list[str], paused_s: float) -> dict:
+    """How far a run has got, from the output pipers' evaluations."""
+    done = sum(pipers[n].inp for n in outputs)
+    total = None if expected is None else sum(expected[n] for n in outputs)
+    return {"done": done, "total": total, "paused_s": round(paused_s, 6)}
+
+
+def rate_and_eta(stats: dict) -> tuple[float | None, float, float | None]:
+    """``(fraction done or None, evaluations per second, seconds left or None)``.
+
+    From a ``Plumber.stats`` snapshot: the rate leaves out paused time, and
+    the fraction and time left are known only when the total is.
+    """
+    prog = stats.get("progress") or {}
+    done, total = prog.get("done", 0), prog.get("total")
+    active = max(0.0, stats.get("elapsed_s", 0.0) - prog.get("paused_s", 0.0))
+    rate = done / active if active > 0 else 0.0
+    if total is None:
+        return None, rate, None
+    fraction = 1.0 if total == 0 else min(1.0, done / total)
+    left = max(0, total - done)
+    eta = 0.0 if left == 0 else (left / rate if rate > 0 else None)
+    return fraction, rate, eta

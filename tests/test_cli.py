@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from papy_engine import Piper, Plumber, is_placeholder
 from papy_engine.cli import main, parse_workers, run_script_main
 from papy_engine.cli.progress import Progress, summary
 
@@ -270,6 +271,7 @@ def test_run_script_main_in_process(capsys):
 
 # -- progress rendering --------------------------------------------------------------------
 STATS = {"state": "running", "elapsed_s": 2.0, "inputs": {"a": 10},
+         "progress": {"done": 10, "total": 20, "paused_s": 0.0},
          "pipers": {"a": {"in": 10, "out": 9, "errors": 1, "timeouts": 0, "busy_s": 1.5,
                           "throughput": 5.0, "state": "running"}}}
 
@@ -280,12 +282,47 @@ def test_progress_tty_table_and_plain_lines():
     prog.update(STATS)
     prog.update(STATS, force=True)
     text = stream.getvalue()
-    assert "\x1b[J" in text and "\x1b[4F" in text  # redrawn in place (4 lines)
+    assert "\x1b[J" in text and "\x1b[5F" in text  # redrawn in place (5 lines)
     assert re.search(r"a\s+running\s+10\s+9\s+1\s+5\.0", text)
-    assert Progress.line(STATS) == "papy: [    2.0s] running  | pulled a=10 | a 10>9 !1 5.0/s"
+    assert "[############------------]  50.0%  5.0 items/s  ETA 0:00:02" in text
+    assert Progress.line(STATS) == ("papy: [    2.0s] running  | [#####-----]  50.0%  5.0 "
+                                    "items/s  ETA 0:00:02 | pulled a=10 | a 10>9 !1 5.0/s")
     quiet = io.StringIO()
     Progress(quiet, tty=False, quiet=True).update(STATS, force=True)
     assert quiet.getvalue() == ""
     s = summary(dict(STATS, state="finished"), {"a": {"exc_type": "KeyError", "message": "'k'",
                                                       "index": 3}}, "x.py")
     assert "a: 1 placeholder(s); first: KeyError: 'k' (item 3)" in s
+
+
+def test_progress_without_a_known_total_shows_a_count_and_rate():
+    stats = dict(STATS, progress={"done": 1234, "total": None, "paused_s": 1.0})
+    assert "1,234 done  1,234 items/s" in Progress.line(stats)
+
+
+def _pairs(inbox):
+    return (inbox[0], -inbox[0])
+
+
+def _odd_fails(inbox):
+    if inbox[0] % 2:
+        raise ValueError(f"odd {inbox[0]}")
+    return inbox[0]
+
+
+def test_run_writes_results_as_json_lines(tmp_path):
+    from papy_engine.results import read_results
+    script = tmp_path / "p.py"
+    p = Plumber()
+    p.add_pipe((Piper(_pairs, name="pairs", produce=2),
+                Piper(_odd_fails, name="last", spawn=2)))
+    p.save(script, inputs=["range(5)"])
+    out = tmp_path / "out"
+    proc = subprocess.run([*PAPY, "run", str(script), "--results", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr          # odd items became placeholders
+    assert "results in" in proc.stderr and "last.jsonl" in proc.stderr
+    got = read_results(out / "last.jsonl")
+    assert [r for r in got if not is_placeholder(r)] == [0, 0, 2, -2, 4, -4]
+    assert [r.index for r in got if is_placeholder(r)] == [2, 3, 6, 7]
+    assert sorted(x.name for x in out.iterdir()) == ["last.jsonl"]

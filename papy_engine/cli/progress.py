@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-__all__ = ["Progress", "summary", "first_error_line"]
+from ..stats import rate_and_eta
+
+__all__ = ["Progress", "summary", "first_error_line", "progress_text"]
 
 CLEAR_DOWN = "\x1b[J"
 
@@ -25,6 +27,24 @@ def _rate(p: dict, elapsed: float) -> float:
 
 def _fmt_rate(r: float) -> str:
     return f"{r:,.0f}" if r >= 100 else f"{r:.1f}"
+
+
+def _fmt_duration(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def progress_text(stats: dict, width: int = 24) -> str:
+    """``[######----]  42.0%  1,234 items/s  ETA 0:01:23`` when the total is
+    known (every input has a length); else ``1,234 done  56.7 items/s``."""
+    fraction, rate, eta = rate_and_eta(stats)
+    done = (stats.get("progress") or {}).get("done", 0)
+    if fraction is None:
+        return f"{done:,} done  {_fmt_rate(rate)} items/s"
+    filled = int(round(fraction * width))
+    left = "ETA --:--:--" if eta is None else f"ETA {_fmt_duration(eta)}"
+    return (f"[{'#' * filled}{'-' * (width - filled)}] {100 * fraction:5.1f}%  "
+            f"{_fmt_rate(rate)} items/s  {left}")
 
 
 class Progress:
@@ -85,7 +105,7 @@ class Progress:
     def line(stats: dict) -> str:
         """One plain line: state, elapsed, inputs pulled, then per piper in>out."""
         el = stats.get("elapsed_s", 0.0)
-        parts = [f"papy: [{el:7.1f}s] {stats.get('state', '?'):<8}"]
+        parts = [f"papy: [{el:7.1f}s] {stats.get('state', '?'):<8}", progress_text(stats, 10)]
         inputs = stats.get("inputs") or {}
         if inputs:
             parts.append("pulled " + " ".join(f"{k}={v}" for k, v in inputs.items()))
@@ -101,7 +121,7 @@ class Progress:
         head = f"papy run {self.label}  {stats.get('state', '?')}  {el:.1f}s"
         if self._note:
             head += f"  -- {self._note}"
-        lines = [head]
+        lines = [head, "  " + progress_text(stats)]
         inputs = stats.get("inputs") or {}
         if inputs:
             lines.append("  inputs pulled: " + ", ".join(f"{k} {v}" for k, v in inputs.items()))

@@ -36,6 +36,7 @@ examples:
   papy run examples/montecarlo.py --stride 64 --quiet
   papy run pipeline.py --log run.log --log-level DEBUG
   papy run pipeline.py --workers node1:18812#4,node2:18812#4
+  papy run pipeline.py --results out/     (out/<piper>.jsonl, one JSON record per line)
   python pipeline.py --quiet          (a saved script runs itself the same way)
 
 exit status: 0 all items clean, 1 some items became placeholders (the summary
@@ -103,6 +104,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "--log, else engine messages are not shown)")
     parser.add_argument("--stride", type=_positive, metavar="N",
                         help="items pulled and interleaved at a time by every IMap")
+    parser.add_argument("--results", metavar="DIR",
+                        help="write the results of the tracked pipers (or of every output "
+                             "piper when none is tracked) to DIR/<piper>.jsonl as they arrive")
     parser.add_argument("--quiet", "-q", action="store_true",
                         help="no progress display; only a brief summary")
     parser.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS",
@@ -197,12 +201,21 @@ def run_plumber(plumber, inputs: Any, args: argparse.Namespace, label: str = "")
                 first_errors.setdefault(event["piper"], event)
     plumber.add_listener(listener)
     try:
-        plumber.start(inputs)
+        writer = _results_writer(plumber, args)
+    except OSError as exc:
+        print(f"papy: error: cannot write results to {args.results}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plumber.start(inputs, sinks=writer.sinks() if writer else None)
     except PapyError as exc:
         print(f"papy: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    with sigint_stops(plumber, progress):
-        failure = _run_to_end(plumber, progress)
+    try:
+        with sigint_stops(plumber, progress):
+            failure = _run_to_end(plumber, progress)
+    finally:
+        if writer is not None:
+            writer.close()
     stats = plumber.stats
     progress.close(stats)
     if failure is None and stats["state"] == "failed":
@@ -212,8 +225,18 @@ def run_plumber(plumber, inputs: Any, args: argparse.Namespace, label: str = "")
         print(f"papy: the pipeline failed: {type(failure).__name__}: {failure}\n{detail}",
               file=err, end="" if detail.endswith("\n") else "\n")
     err.write(summary(stats, first_errors, label, brief=args.quiet))
+    if writer is not None:
+        err.write("papy: results in " + ", ".join(str(p) for p in writer.paths.values()) + "\n")
     err.flush()
     return exit_code(stats, failure)
+
+
+def _results_writer(plumber, args: argparse.Namespace):
+    """A ResultsWriter for ``--results DIR``, or None without the option."""
+    if not args.results:
+        return None
+    from ..results import ResultsWriter, pipers_to_write
+    return ResultsWriter(args.results, pipers_to_write(plumber))
 
 
 def _prepare_inputs(plumber, inputs: Any, args: argparse.Namespace, label: str) -> Any:

@@ -17,8 +17,10 @@ import pickle
 import time
 
 from ..errors import PiperError, WorkerError, _Placeholder
+from .capture import captured
 
 __all__ = ["TaskCall", "Mode", "PLAIN", "run_chunk", "reply_for", "split_produced", "picklable",
+           "keep_inbox",
            "SERIAL", "OFFSET", "STARTED"]
 
 # fields of a progress array
@@ -67,40 +69,70 @@ class TaskCall:
 
 
 class Mode(tuple):
-    """How a task's chunks are evaluated: ``(boxed, timed, produce, repeat)``.
+    """How a task's chunks are evaluated: ``(boxed, timed, produce, repeat, capture)``.
 
     ``boxed``: items arrive bare and are made into 1-tuples in the worker;
     ``timed``: the task has a timeout, so each item's start time is
     published; ``produce``/``repeat``: a piper's produce option, applied in
-    the worker so results leave already split into sub-items.
+    the worker so results leave already split into sub-items; ``capture``:
+    what the functions print is collected and returned with the results.
     """
 
-    def __new__(cls, boxed=False, timed=False, produce=1, repeat=False):
-        return tuple.__new__(cls, (bool(boxed), bool(timed), int(produce), bool(repeat)))
+    def __new__(cls, boxed=False, timed=False, produce=1, repeat=False, capture=False):
+        return tuple.__new__(cls, (bool(boxed), bool(timed), int(produce), bool(repeat),
+                                   bool(capture)))
 
 
 PLAIN = Mode()
+INBOX_BYTES = 64 * 1024   # a failed item's inbox is kept up to this many bytes pickled
+
+
+def keep_inbox(err: _Placeholder, inbox) -> None:
+    """Attach the inbox ``err`` failed on, if it pickles within INBOX_BYTES."""
+    if isinstance(inbox, tuple) and any(x is err for x in inbox):   # a missing input
+        inbox = tuple("<missing input>" if x is err else x for x in inbox)
+    try:
+        size = len(pickle.dumps(inbox, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception as exc:
+        err.inbox_note = (f"the inbox could not be kept: it cannot be pickled "
+                          f"({type(exc).__name__}: {exc}); it was {_short(inbox)}")
+        return
+    if size > INBOX_BYTES:
+        err.inbox_note = (f"the inbox was not kept: {size} bytes pickled, over the "
+                          f"{INBOX_BYTES}-byte cap; it was {_short(inbox)}")
+        return
+    err.inbox = inbox
+
+
+def _short(obj) -> str:
+    try:
+        text = repr(obj)
+    except Exception as exc:
+        return f"<repr failed: {type(exc).__name__}>"
+    return text if len(text) <= 500 else text[:500] + "..."
 
 
 def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
-    """Evaluate ``func`` on every item; returns ``(results, created, busy_s)``.
+    """Evaluate ``func`` on every item; returns ``(results, created, busy_s, output)``.
 
     ``created`` lists the offsets in ``results`` of placeholders made here
-    (not passed through); they get their ``piper`` and ``index`` (the item's
-    position in the task) filled in.  A placeholder that reaches here without
-    an index (an inbox whose input pipe ran short) is attributed here too.
-    ``progress`` (shared with the dispatcher) records the chunk and the item
-    in progress, and for a timed task when that item started, so that the
-    dispatcher can tell which item a worker died on or got stuck with.
-    With ``produce > 1`` each result is split into that many sub-items.
+    (not passed through); they get their ``piper``, ``index`` (the item's
+    position in the task) and ``inbox`` filled in.  A placeholder that
+    reaches here without an index (an inbox whose input pipe ran short) is
+    attributed here too.  ``progress`` (shared with the dispatcher) records
+    the chunk and the item in progress, and for a timed task when that item
+    started, so that the dispatcher can tell which item a worker died on or
+    got stuck with.  With ``produce > 1`` each result is split into that many
+    sub-items; with ``capture``, ``output`` is what the chunk printed.
     """
-    boxed, timed, produce, repeat = mode
+    boxed, timed, produce, repeat, capture = mode
     t0 = time.perf_counter()
     before = func.errors_created
     if progress is not None:
         progress[SERIAL] = serial
         progress[STARTED] = time.monotonic() if timed else 0.0
-    results = func.map(items, boxed, progress)
+    with captured(capture) as printed:
+        results = func.map(items, boxed, progress)
     if progress is not None:
         progress[STARTED] = 0.0
     created = []
@@ -108,13 +140,15 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
         for off, r in enumerate(results):
             if isinstance(r, _Placeholder) and r.index is None:
                 r.piper, r.index = piper, start + off
+                keep_inbox(r, (items[off],) if boxed else items[off])
                 created.append(off)
     if produce > 1:
-        results, created = split_produced(results, created, produce, repeat, piper, start)
-    return results, created, time.perf_counter() - t0
+        results, created = split_produced(results, created, produce, repeat, piper, start,
+                                          items, boxed)
+    return results, created, time.perf_counter() - t0, printed[0] if printed else ""
 
 
-def split_produced(results, created, n, repeat, piper, start):
+def split_produced(results, created, n, repeat, piper, start, items=None, boxed=False):
     """Emit each result as ``n`` sub-items (``repeat``: n copies of it).
 
     A placeholder is emitted ``n`` times; a result that is not a sequence of
@@ -139,6 +173,8 @@ def split_produced(results, created, n, repeat, piper, start):
             got = f"a {type(r).__name__}" if parts is None else f"{len(parts)} sub-items"
             err = PiperError(f"produce={n} needs a sequence of {n} sub-items, got {got}",
                              exc_type="ProduceError", piper=piper, index=start + off)
+            if items is not None:
+                keep_inbox(err, (items[off],) if boxed else items[off])
             new_created.append(len(out))
             out.extend([err] * n)
         else:
@@ -173,14 +209,15 @@ def picklable(results, created, func, piper, start, mode=PLAIN):
 def reply_for(func, name, mode, serial, start, items, progress) -> tuple:
     """Evaluate a chunk and give the reply a slot sends back (see ``slots``).
 
-    ``("done", serial, results, created, busy)``, or ``("raise", serial,
-    error)`` when a ``debug=True`` function raised: the error is shipped as
-    a WorkerError carrying the worker's traceback.
+    ``("done", serial, results, created, busy, output)``, or ``("raise",
+    serial, error)`` when a ``debug=True`` function raised: the error is
+    shipped as a WorkerError carrying the worker's traceback.
     """
     try:
-        results, created, busy = run_chunk(func, items, start, name, progress, serial, mode)
+        results, created, busy, output = run_chunk(func, items, start, name, progress,
+                                                   serial, mode)
     except BaseException as exc:
         err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
         err.piper, err.index = name, start + int(progress[OFFSET])
         return ("raise", serial, err)
-    return ("done", serial, results, created, busy)
+    return ("done", serial, results, created, busy, output)

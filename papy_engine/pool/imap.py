@@ -218,7 +218,7 @@ class IMap:
         while True:
             while not t.items:
                 try:
-                    t.items.extend(self._mgr.take(t, timeout))
+                    t.items.extend(self._mgr.take(t, timeout)[0])
                 except TimeoutError:
                     if self.skip:
                         t.skip += 1
@@ -290,17 +290,18 @@ class Driver:
         """Start the dispatcher and the feeders."""
         self.imap._mgr.start_threads()
 
-    def batches(self, tid: int) -> Iterator[list]:
-        """Task ``tid``'s results in batches, in order, placeholders included."""
+    def batches(self, tid: int) -> Iterator[tuple[list, str]]:
+        """Task ``tid``'s results in batches, in order, placeholders included,
+        each with what its evaluation printed (when the task captures output)."""
         mgr = self.imap._mgr
         task = mgr.tasks[tid]
         while True:
             try:
-                batch = mgr.take(task)
+                results, output = mgr.take(task)
             except StopIteration:
                 return
-            if batch:
-                yield batch
+            if results or output:
+                yield results, output
 
     def idle(self) -> bool:
         """True when no pulled item waits for or occupies a worker."""

@@ -292,10 +292,11 @@ class PoolManager:
             task.note_cost(reply.busy, n)
             if reply.nbytes:
                 task.note_bytes("out", reply.nbytes / n)
-        self.store(task, fl.start, reply.results, n, reply.created, reply.busy)
+        self.store(task, fl.start, reply.results, n, reply.created, reply.busy,
+                   output=reply.output)
 
     def store(self, task: Task, start: int, results: list, n: int, created: list[int],
-              busy: float, timeouts: int = 0) -> None:
+              busy: float, timeouts: int = 0, output: str = "") -> None:
         """Keep the results of ``n`` items and report the chunk to the task's driver."""
         for off in created:
             r = results[off]
@@ -306,12 +307,12 @@ class PoolManager:
             except Exception:
                 log.exception("IMap %s: statistics callback failed", self.name)
         with self.lock:
-            task.store(start, results, n)
+            task.store(start, results, n, output)
             self.changed.notify_all()
 
     # -- results --------------------------------------------------------------------
-    def take(self, task: Task, timeout: float | None = None) -> list:
-        """The next batch of ``task``'s results; StopIteration at the end.
+    def take(self, task: Task, timeout: float | None = None) -> tuple[list, str]:
+        """The next batch of ``task``'s results and what it printed; StopIteration at the end.
 
         Raises:
             IMapError: the pool was stopped before this task's results were
@@ -321,8 +322,8 @@ class PoolManager:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.lock:
             while True:
-                results = task.take()
-                if results is not None:
+                got = task.take()
+                if got is not None:
                     self.changed.notify_all()
                     break
                 if task.finished() or self.stopped or self.stopping:
@@ -334,7 +335,7 @@ class PoolManager:
                 self.changed.wait(remaining)
         if task.finished() and self.all_finished():
             self.wake()  # let the dispatcher notice and shut the pool down
-        return results
+        return got
 
     def _end_of(self, task: Task) -> None:
         """Raise what ends ``task``'s results (under the lock, nothing left to take)."""

@@ -4,7 +4,7 @@ Each worker process talks to the dispatcher over two one-way pipes::
 
     dispatcher --("task", id, name, dill bytes, mode)--> child   (once per task)
     dispatcher --("chunk", serial, task id, start, items)--> child
-    dispatcher <--("done", serial, results, created, busy_s)-- child
+    dispatcher <--("done", serial, results, created, busy_s, output)-- child
     dispatcher <--("raise", serial, error)-- child   (debug=True)
 
 A reader thread in the child takes messages off the pipe as soon as they
@@ -85,9 +85,9 @@ def _serve(inbox, result_w, progress):
             try:
                 result_w.send(reply)
             except Exception:   # a result that cannot be pickled: say which
-                _, _, results, created, busy = reply
+                _, _, results, created, busy, output = reply
                 results, created = picklable(results, created, func, name, start, mode)
-                result_w.send(("done", serial, results, created, busy))
+                result_w.send(("done", serial, results, created, busy, output))
         elif kind == "task":
             _, tid, name, payload, mode = msg
             tasks[tid] = (dill.loads(payload), name, Mode(*mode))
@@ -142,7 +142,7 @@ class ProcessSlot:
                 data = self.result_r.recv_bytes()
                 msg = pickle.loads(data)
                 if msg[0] == "done":
-                    post(self, Done(msg[1], msg[2], msg[3], msg[4], len(data)))
+                    post(self, Done(msg[1], msg[2], msg[3], msg[4], len(data), msg[5]))
                 else:
                     post(self, Raised(msg[1], msg[2]))
         except (EOFError, OSError):

@@ -54,15 +54,17 @@ class Task:
     item_bytes: float = 0.0         # pickled bytes per item: the larger of in and out
     _bytes: dict = field(default_factory=lambda: {"in": 0.0, "out": 0.0})
     # results
-    results: dict[int, tuple[list, int]] = field(default_factory=dict)  # start -> (results, n)
-    arrived: deque = field(default_factory=deque)   # unordered: (results, n)
+    results: dict[int, tuple[list, int, str]] = field(default_factory=dict)
+    #   start -> (results, n items, printed output)
+    arrived: deque = field(default_factory=deque)   # unordered: (results, n, output)
     next_out: int = 0
     feeder: threading.Thread | None = None
     items: deque = field(default_factory=deque)     # next(): results taken as a batch
     skip: int = 0                   # results to drop: their next(timeout) timed out
 
     def __post_init__(self) -> None:
-        self.mode = Mode(self.mode[0], self.timeout is not None, self.mode[2], self.mode[3])
+        boxed, _, produce, repeat, capture = Mode(*self.mode)
+        self.mode = Mode(boxed, self.timeout is not None, produce, repeat, capture)
 
     def finished(self) -> bool:
         """Every pulled item's result was taken and the input is exhausted."""
@@ -77,16 +79,17 @@ class Task:
         self._bytes[side] = size if not old else 0.5 * old + 0.5 * size
         self.item_bytes = max(self._bytes.values())
 
-    def store(self, start: int, results: list, n: int) -> None:
+    def store(self, start: int, results: list, n: int, output: str = "") -> None:
         """Keep the results of the ``n`` items from ``start`` until taken."""
         if self.ordered:
-            self.results[start] = (results, n)
+            self.results[start] = (results, n, output)
         else:
-            self.arrived.append((results, n))
+            self.arrived.append((results, n, output))
         self.done += n
 
-    def take(self) -> list | None:
-        """The next batch of results in order (or as they came), or None."""
+    def take(self) -> tuple[list, str] | None:
+        """The next batch of results and what it printed, in order (or as
+        they came), or None."""
         if self.ordered:
             got = self.results.pop(self.next_out, None)
             if got is not None:
@@ -95,10 +98,10 @@ class Task:
             got = self.arrived.popleft() if self.arrived else None
         if got is None:
             return None
-        results, n = got
+        results, n, output = got
         self.held -= n
         self.consumed += n
-        return results
+        return results, output
 
 
 @dataclass(slots=True)

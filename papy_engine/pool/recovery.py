@@ -23,6 +23,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from ..errors import IMapError, PiperError, WorkerError
+from .evaluate import keep_inbox
 from .records import InFlight, Pending, Task
 from .slots import Slot
 
@@ -34,6 +35,7 @@ __all__ = ["Recovery", "MAX_STARTUP_DEATHS"]
 log = logging.getLogger(__name__)
 
 MAX_STARTUP_DEATHS = 3  # replacements dying before any work: the pool is broken
+_NO_ITEM = object()
 
 
 class Recovery:
@@ -85,18 +87,24 @@ class Recovery:
         if timed:
             err = PiperError(f"no result within the timeout of {task.timeout} s",
                              exc_type="TimeoutError", piper=task.name, index=start + off)
-            self.mgr.store(task, start + off, self._produced(task, err), 1, [0],
+            self.mgr.store(task, start + off, self._produced(task, err, items[off]), 1, [0],
                            task.timeout or 0.0, timeouts=1)
         else:
             err = WorkerError(f"the worker process died ({reason}) while processing this "
                               "item", exc_type="WorkerDied",
                               function=getattr(task.func, "name", None), piper=task.name,
                               index=start + off)
-            self.mgr.store(task, start + off, self._produced(task, err), 1, [0], 0.0)
+            self.mgr.store(task, start + off, self._produced(task, err, items[off]), 1, [0],
+                           0.0)
 
     @staticmethod
-    def _produced(task: Task, err: PiperError | WorkerError) -> list:
-        """The results a placeholder stands for: one per sub-item of a produce>1 task."""
+    def _produced(task: Task, err: PiperError | WorkerError, item: object = _NO_ITEM) -> list:
+        """The results a placeholder stands for: one per sub-item of a produce>1 task.
+
+        ``item`` (when given) is what failed: it is kept as the placeholder's inbox.
+        """
+        if item is not _NO_ITEM:
+            keep_inbox(err, (item,) if task.mode[0] else item)
         return [err] * task.mode[2]
 
     def _on_lost(self, slot: Slot) -> None:
@@ -122,7 +130,8 @@ class Recovery:
                                   "time(s))", exc_type="RemoteWorkerLost",
                                   function=getattr(fl.task.func, "name", None),
                                   piper=fl.task.name, index=fl.start + off)
-                mgr.store(fl.task, fl.start + off, self._produced(fl.task, err), 1, [0], 0.0)
+                mgr.store(fl.task, fl.start + off,
+                          self._produced(fl.task, err, fl.items[off]), 1, [0], 0.0)
             for off in reversed(again):
                 self._requeue(Pending(fl.task, fl.start + off, fl.items[off:off + 1]))
         if slot.outstanding and not mgr.stopping:
@@ -195,7 +204,8 @@ class Recovery:
             errs = [WorkerError(f"no worker left to run this item ({why})",
                                 exc_type="RemoteWorkerLost", piper=e.task.name,
                                 index=e.start + e.offset + i) for i in range(e.left())]
-            results = [r for err in errs for r in self._produced(e.task, err)]
+            results = [r for i, err in enumerate(errs)
+                       for r in self._produced(e.task, err, e.items[e.offset + i])]
             mgr.store(e.task, e.start + e.offset, results, len(errs),
                       [i * e.task.mode[2] for i in range(len(errs))], 0.0)
 
@@ -248,4 +258,4 @@ class Recovery:
                 self._requeue(Pending(task, start + i, [chunk[i]]))
         for i, r in enumerate(results):
             if r is not None:
-                self.mgr.store(task, start + i, self._produced(task, r), 1, [0], 0.0)
+                self.mgr.store(task, start + i, self._produced(task, r, chunk[i]), 1, [0], 0.0)

@@ -12,7 +12,8 @@ Messages a slot delivers to the manager, through ``post(slot, message)``
 
 * :class:`Done` -- chunk ``serial`` was evaluated: one result per item
   (sub-items when the task produces several), the offsets of the
-  placeholders created there, and the seconds it took;
+  placeholders created there, the seconds it took, and what it printed
+  (when the task captures output);
 * :class:`Raised` -- a ``debug=True`` function raised on chunk ``serial``;
 * :class:`SlotEvent` ``"dead"`` -- the slot was lost (e.g. its connection
   broke); ``"ready"`` -- a new or reconnected slot is ready to join the
@@ -43,6 +44,7 @@ class Done(NamedTuple):
     created: list[int]       # offsets in ``results`` of placeholders made there
     busy: float              # seconds of work
     nbytes: int = 0          # size of the reply on the wire, when known
+    output: str = ""         # what the chunk printed (when the task captures it)
 
 
 class Raised(NamedTuple):

@@ -59,7 +59,8 @@ class ThreadSlot:
             if self.retired:  # abandoned after a timeout: the late result is dropped
                 return
             if reply[0] == "done":
-                self._post(self, Done(*reply[1:]))
+                _, serial, results, created, busy, output = reply
+                self._post(self, Done(serial, results, created, busy, 0, output))
             else:
                 self._post(self, Raised(*reply[1:]))
 

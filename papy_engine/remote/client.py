@@ -201,7 +201,11 @@ class RemoteSlot:
             if self._sent:  # the next chunk starts on the server now
                 head, timed = self._sent[0]
                 self.progress = [head, 0, time.monotonic() if timed else 0.0]
-        self._post(self, Done(*reply[1:]) if reply[0] == "done" else Raised(*reply[1:]))
+        if reply[0] == "done":
+            _, serial, results, created, busy, output = reply
+            self._post(self, Done(serial, results, created, busy, 0, output))
+        else:
+            self._post(self, Raised(*reply[1:]))
 
     def _on_loaded(self, name: str, res) -> None:
         if res.error:

@@ -83,9 +83,9 @@ class WorkerService(rpyc.Service):
         try:
             return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:   # a result that cannot be pickled: say which
-            _, _, results, created, busy = reply
+            _, _, results, created, busy, output = reply
             results, created = evaluate.picklable(results, created, func, name, start, mode)
-            return pickle.dumps(("done", serial, results, created, busy))
+            return pickle.dumps(("done", serial, results, created, busy, output))
 
     def _unloaded(self, serial, tid, start, items) -> tuple:
         name, why, produce = self._broken.get(tid, ("task %d" % tid, None, 1))
@@ -96,7 +96,7 @@ class WorkerService(rpyc.Service):
                               index=start + i) for i in range(len(items))]
         # one result per sub-item of a produce>1 task, each error counted once
         results = [e for e in errors for _ in range(produce)]
-        return ("done", serial, results, [i * produce for i in range(len(items))], 0.0)
+        return ("done", serial, results, [i * produce for i in range(len(items))], 0.0, "")
 
 
 # -- servers ------------------------------------------------------------------------
