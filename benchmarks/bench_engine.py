@@ -101,9 +101,13 @@ def measure(case: str, impl: str, n: int, chunk: int | None) -> dict:
     from concurrent.futures import ProcessPoolExecutor
     # imports are not what we measure: load each contender's modules first
     import multiprocessing.pool  # noqa: F401
-    if impl == "papy":
+    if impl in ("papy", "papy-nopeek"):
         import papy_engine.imap  # noqa: F401  (dill)
         import papy_engine.plumber  # noqa: F401  (networkx)
+        if impl == "papy-nopeek":  # what Plumber.peek's recording costs
+            import papy_engine.peek
+            papy_engine.peek.PeekBuffer.add = lambda self, first, batch: None
+            impl = "papy"
     elif impl == "mpire":
         import mpire  # noqa: F401
     t0 = time.perf_counter()
@@ -283,7 +287,8 @@ def main(argv=None):
         for impl, chunk, label in [("serial", None, "serial loop x4"),
                                    ("Pool.imap", 1024, "ref: nested Pool.imap chunksize=1024"),
                                    ("fused", 1024, "fused into one function (Pool.imap)"),
-                                   ("papy", None, "papy: 4 pipers sharing one IMap")]:
+                                   ("papy", None, "papy: 4 pipers sharing one IMap"),
+                                   ("papy-nopeek", None, "  the same without peek recording")]:
             r = run_child("chain", impl, n, chunk)
             r["label"] = label
             rows.append(r)

@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = ["PeekBuffer", "Truncated", "estimate_size", "KEEP", "ITEM_BYTES", "TOTAL_BYTES"]
 
-KEEP = 200                 # results kept per piper
+KEEP = 100                 # results kept per piper
 ITEM_BYTES = 64 * 1024     # a larger item is kept as a Truncated stand-in
 TOTAL_BYTES = 1024 * 1024  # bytes of kept items per piper, at most
 REPR_CHARS = 2000          # length of a stand-in's repr
@@ -61,7 +61,17 @@ def estimate_size(obj: Any, depth: int = 0) -> int:
     return size
 
 
+_SCALARS = frozenset({int, float, bool, complex, type(None)})
+
+
 def _keepable(item: Any) -> tuple[Any, int]:
+    t = type(item)
+    if t in _SCALARS:                  # the common case, first and cheap
+        return item, 32
+    if t is str or t is bytes:
+        size = len(item) + 49
+        if size <= ITEM_BYTES:
+            return item, size
     size = estimate_size(item)
     if size <= ITEM_BYTES:
         return item, size
@@ -85,10 +95,7 @@ class PeekBuffer:
         """Record ``batch``, whose first item is the piper's result ``first_index``."""
         tail = batch[-self._keep:]
         start = first_index + len(batch) - len(tail)
-        kept = []
-        for i, item in enumerate(tail):
-            value, size = _keepable(item)
-            kept.append((start + i, value, size))
+        kept = [(start + i, *_keepable(item)) for i, item in enumerate(tail)]
         with self._lock:
             items = self._items
             items.extend(kept)

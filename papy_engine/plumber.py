@@ -85,7 +85,7 @@ class Plumber(Dagger):
     def peek(self, name: str, n: int = 20, indexed: bool = False) -> list:
         """The last ``n`` results of piper ``name``, as they pass (placeholders included).
 
-        Works while the run goes on and after it ended.  At most the last 200
+        Works while the run goes on and after it ended.  At most the last 100
         results of a piper are kept, and at most about 1 MiB of them: a result
         larger than 64 KiB is kept as a :class:`~papy_engine.peek.Truncated`
         stand-in (type, size and the start of its ``repr``), never the object.
