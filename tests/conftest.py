@@ -1,17 +1,8 @@
-"""Shared fixtures: every engine test must leave no worker process behind."""
-import multiprocessing
+"""Fixtures of every test: the engine's logger is left as the test found it.
 
+(The engine's tests also check for leftover worker processes: engine/conftest.py.)
+"""
 import pytest
-
-from helpers import wait_until
-
-
-@pytest.fixture
-def no_children():
-    """Assert the test leaves no live child process (of multiprocessing)."""
-    yield
-    assert wait_until(lambda: multiprocessing.active_children() == [], 10), \
-        multiprocessing.active_children()
 
 
 @pytest.fixture(autouse=True)

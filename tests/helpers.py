@@ -1,5 +1,9 @@
 """Small test helpers shared by the engine tests."""
 import time
+from pathlib import Path
+
+#: the repository's root folder
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def wait_until(predicate, timeout=10.0, interval=0.01):

@@ -15,7 +15,7 @@ import pytest
 from papy_engine import IMap, IMapError, Piper, Plumber, Worker, imports
 from papy_engine.workers.io import dump_item, dump_stream, load_item, load_stream
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.timeout(120)]
 KINDS = ["process", "thread"]
 
 

@@ -10,7 +10,7 @@ from papy_engine.pool import Done, register
 from papy_engine.pool.evaluate import reply_for
 from papy_engine.pool.slots import Slot, SlotSource, worker_types
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 # -- a slot kind written against the protocol alone --------------------------------------

@@ -8,7 +8,7 @@ from helpers import wait_until
 from papy_engine import (IMap, Piper, PiperError, Plumber, PlumberError, WorkerError,
                          is_placeholder)
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 def inc(inbox):

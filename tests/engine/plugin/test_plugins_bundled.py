@@ -262,7 +262,7 @@ def test_parallel_scatter_chunk_and_gather():
 # -- a real pipeline of bundled nodes ---------------------------------------------
 
 @pytest.mark.timeout(90)
-def test_pipeline_of_bundled_nodes_through_a_plumber(tmp_path, no_children):
+def test_pipeline_of_bundled_nodes_through_a_plumber(tmp_path):
     """Files -> text fan-out/fan-in, and per-item scatter/spawn/gather on a process pool."""
     from papy_engine import IMap, Piper, Plumber
     from papy_plugins import flow

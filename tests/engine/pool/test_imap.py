@@ -8,7 +8,7 @@ import pytest
 from papy_engine import IMap, IMapError, WorkerError
 from papy_engine.errors import WorkerTraceback
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 def sq(x):

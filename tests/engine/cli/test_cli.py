@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
+
 from papy_engine import Piper, Plumber, is_placeholder
 from papy_engine.cli import main, parse_workers, run_script_main
 from papy_engine.cli.progress import Progress, summary
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 PAPY = [sys.executable, "-m", "papy_engine.cli"]
 
@@ -105,7 +106,7 @@ def table(stderr: str) -> dict[str, dict[str, int]]:
 
 
 # -- run ---------------------------------------------------------------------------
-def test_run_example_exit_0_from_any_cwd(tmp_path, no_children):
+def test_run_example_exit_0_from_any_cwd(tmp_path):
     res = papy("run", EXAMPLES / "wordfreq.py", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "gettysburg.txt" in res.stdout          # pipeline output on stdout

@@ -1,11 +1,12 @@
 """Packaging: what a wheel of the project contains."""
+from helpers import ROOT
 
 
 def test_every_package_is_declared_for_the_wheel():
     """pyproject lists packages by hand: a package left out is silently missing from a wheel."""
     import tomllib
     from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     declared = set(tomllib.loads((root / "pyproject.toml").read_text())
                    ["tool"]["setuptools"]["packages"])
     for top in ("papy_engine", "papy_gui"):

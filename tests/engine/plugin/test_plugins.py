@@ -21,6 +21,8 @@ from pathlib import Path
 import dill
 import pytest
 
+from helpers import ROOT
+
 from papy_engine.cli.plugins import main as plugins_main
 from papy_engine.plugin import (REQUIRED, NodeSpec, PluginError, discover, node,
                                 plugins_report, resolve, spec_of)
@@ -328,7 +330,7 @@ def test_plugin_module_runs_headless_without_tkinter():
 
 # -- assets -----------------------------------------------------------------------
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = ROOT / "assets"
 TOOLBAR = ("new", "open", "save", "save-as", "run", "pause", "resume", "stop", "undo", "redo",
            "zoom-fit", "layout", "app")
 

@@ -14,7 +14,7 @@ from papy_engine import (DaggerError, IMap, IMapError, Piper, PiperError, Plumbe
                          PlumberError, Worker, WorkerError, is_placeholder)
 from papy_engine.workers import io
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 def ident(inbox):

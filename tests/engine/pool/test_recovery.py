@@ -11,7 +11,7 @@ import pytest
 
 from papy_engine import IMap, Piper, PiperError, Plumber, WorkerError, is_placeholder
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.timeout(90)]
 
 
 def exit_on_5(inbox):

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT, wait_until
+
 from papy_engine import IMap, Piper, Plumber, Worker, imports
 from papy_engine.errors import ScriptError
 from papy_engine.script import (FuncRef, NodeDesc, PipelineDescription, ResourceDesc, build,
                                 describe, load, read, render, save, script)
 from papy_engine.workers.core import ipasser, sjoiner
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = ROOT / "examples"
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*.py") if p.name != "build_examples.py")
 
 pytestmark = pytest.mark.timeout(60)
@@ -80,7 +82,7 @@ def test_example_round_trips(path, tmp_path):
     assert script(Plumber.load(out)) == text
 
 
-def test_example_builds_from_description_and_runs(no_children):
+def test_example_builds_from_description_and_runs():
     desc = read(EXAMPLES / "montecarlo.py")
     ns = {}
     plumber = build(desc, ns, path=EXAMPLES / "montecarlo.py")
@@ -281,7 +283,7 @@ def test_read_never_executes(tmp_path):
     assert marker.exists()
 
 
-def test_description_from_data_renders_and_builds(no_children):
+def test_description_from_data_renders_and_builds():
     desc = PipelineDescription(
         nodes=[NodeDesc("sq", [FuncRef("square", source="def square(inbox, p=2):\n"
                                        "    return inbox[0] ** p\n")],
@@ -294,7 +296,7 @@ def test_description_from_data_renders_and_builds(no_children):
     assert "Worker(square, kwargs={'p': 3})" in text
     plumber = build(desc)
     assert tracked(plumber, range(4))["pass"] == [0, 1, 8, 27]
-    assert multiprocessing.active_children() == [] or True  # pool stopped by the run
+    assert wait_until(lambda: multiprocessing.active_children() == [], 10)  # stopped by the run
 
 
 # -- errors name the file and line --------------------------------------------------

@@ -18,7 +18,7 @@ from papy_engine import (Dagger, DaggerError, IMap, Piper, PiperError, Plumber,
                          PlumberError, Worker, WorkerError)
 from papy_engine.workers.core import ipasser, npasser
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.timeout(120)]
 
 
 def power2(i):

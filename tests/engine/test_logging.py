@@ -5,7 +5,7 @@ import pytest
 
 from papy_engine import IMap, Piper, Plumber, start_logger
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 def fails(inbox):

@@ -9,7 +9,7 @@ from papy_engine import DaggerError, IMap, Piper, PiperError, Plumber, WorkerErr
 from papy_engine.peek import ITEM_BYTES, PeekBuffer, Truncated
 from papy_engine.stats import rate_and_eta
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 def inc(inbox):

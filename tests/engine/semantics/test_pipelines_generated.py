@@ -43,9 +43,8 @@ def examples(n: int) -> settings:
     return settings(BASE, max_examples=n * (25 if SOAK else 1))
 
 
-# no_children checks once per test; finish() checks after every example.
-pytestmark = [pytest.mark.usefixtures("no_children"),
-              pytest.mark.timeout(3600 if SOAK else 300)]
+# conftest checks for leftover processes once per test; finish() after every example.
+pytestmark = [pytest.mark.timeout(3600 if SOAK else 300)]
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -8,7 +8,7 @@ from papy_engine import IMap, Piper, Plumber
 from papy_engine import stats as stats_module
 from papy_engine.stats import PiperStats, RunClock, snapshot
 
-pytestmark = [pytest.mark.usefixtures("no_children"), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 
 class FakeTime:
