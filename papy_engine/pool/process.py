@@ -30,10 +30,10 @@ from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 from typing import Any
 
-from .evaluate import OFFSET, SERIAL, STARTED, Mode, picklable, reply_for
+from .evaluate import Mode, picklable, reply_for
 from .policy import TARGET_CHUNK_S
 from .records import Task
-from .slots import Done, Post, Raised
+from .slots import Done, Post, ProgressReader, Raised
 
 __all__ = ["ProcessSlot", "ProcessSource", "default_start_method"]
 
@@ -98,7 +98,7 @@ def _serve(inbox, result_w, progress):
 
 
 # -- the parent's side ------------------------------------------------------------------
-class ProcessSlot:
+class ProcessSlot(ProgressReader):
     """One worker process and its pipes."""
 
     precise = True
@@ -168,19 +168,6 @@ class ProcessSlot:
                 self.task_w.send(("drop", tid))
             except OSError:
                 pass
-
-    def began(self, serial: int) -> bool:
-        return int(self.progress[SERIAL]) == serial
-
-    def started_at(self, serial: int) -> float | None:
-        p = self.progress
-        if int(p[SERIAL]) == serial and p[STARTED] > 0:
-            return p[STARTED]
-        return None
-
-    def current_offset(self, serial: int) -> int:
-        p = self.progress
-        return int(p[OFFSET]) if int(p[SERIAL]) == serial else 0
 
     def kill(self) -> bool:
         try:

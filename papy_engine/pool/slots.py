@@ -28,11 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
+from .evaluate import OFFSET, SERIAL, STARTED
+
 if TYPE_CHECKING:
     from ..errors import WorkerError
     from .records import Task
 
 __all__ = ["Done", "Raised", "SlotEvent", "Message", "Post", "Slot", "SlotSource",
+           "ProgressReader",
            "register", "source_for", "worker_types"]
 
 
@@ -114,6 +117,28 @@ class Slot(Protocol):
         """Shut the worker down, killing it after ``timeout`` (safe to repeat)."""
 
 
+class ProgressReader:
+    """``began``/``started_at``/``current_offset`` of a slot whose worker writes a
+    progress array (``self.progress``: chunk serial, item offset, start time;
+    see :mod:`.evaluate`).  A remote slot keeps the array itself, for the
+    chunk at the head of the server's queue."""
+
+    progress: Any
+
+    def began(self, serial: int) -> bool:
+        return int(self.progress[SERIAL]) == serial
+
+    def started_at(self, serial: int) -> float | None:
+        p = self.progress
+        if int(p[SERIAL]) == serial and p[STARTED] > 0:
+            return p[STARTED]
+        return None
+
+    def current_offset(self, serial: int) -> int:
+        p = self.progress
+        return int(p[OFFSET]) if int(p[SERIAL]) == serial else 0
+
+
 class SlotSource(Protocol):
     """Where the slots of one kind come from."""
 
@@ -144,7 +169,7 @@ def _thread(imap: Any, post: Post, numbers: Any) -> SlotSource:
 
 
 def _remote(imap: Any, post: Post, numbers: Any) -> SlotSource:
-    from ..remote import RemotePool   # rpyc is imported only for remote pools
+    from ..remote.pool import RemotePool   # rpyc is imported only for remote pools
     return RemotePool(imap.name, imap.worker_remote, post, numbers, imap.skip_unreachable)
 
 

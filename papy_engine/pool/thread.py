@@ -13,17 +13,17 @@ import threading
 from itertools import count
 from typing import Any
 
-from .evaluate import OFFSET, SERIAL, STARTED, Mode, reply_for
+from .evaluate import Mode, reply_for
 from .policy import TARGET_CHUNK_S
 from .records import Task
-from .slots import Done, Post, Raised
+from .slots import Done, Post, ProgressReader, Raised
 
 __all__ = ["ThreadSlot", "ThreadSource"]
 
 log = logging.getLogger(__name__)
 
 
-class ThreadSlot:
+class ThreadSlot(ProgressReader):
     """One worker thread; replies go to the manager through ``post``."""
 
     precise = True
@@ -81,19 +81,6 @@ class ThreadSlot:
     def drop_task(self, tid: int) -> None:
         self.tasks.discard(tid)
         self._funcs.pop(tid, None)
-
-    def began(self, serial: int) -> bool:
-        return int(self.progress[SERIAL]) == serial
-
-    def started_at(self, serial: int) -> float | None:
-        p = self.progress
-        if int(p[SERIAL]) == serial and p[STARTED] > 0:
-            return p[STARTED]
-        return None
-
-    def current_offset(self, serial: int) -> int:
-        p = self.progress
-        return int(p[OFFSET]) if int(p[SERIAL]) == serial else 0
 
     def kill(self) -> bool:
         # A thread cannot be killed: retire it; it exits when its item returns.

@@ -21,6 +21,7 @@ from helpers import ROOT, collect, wait_until
 from papy_engine import IMap, Piper, Plumber, Worker, imports, is_placeholder
 from papy_engine import remote
 from papy_engine.remote import client as remote_client
+from papy_engine.remote import pool as remote_pool
 from papy_engine.remote import handshake as remote_handshake
 from papy_engine.errors import IMapError, PiperError, WorkerError
 
@@ -107,7 +108,7 @@ def servers(tmp_path):
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch):
     # fast reconnection in tests; each test sets its own credentials
-    monkeypatch.setattr(remote_client, "RECONNECT_DELAYS", (0.0, 0.05, 0.1))
+    monkeypatch.setattr(remote_pool, "RECONNECT_DELAYS", (0.0, 0.05, 0.1))
     monkeypatch.setattr(remote_handshake, "_credentials", None)
     monkeypatch.delenv("PAPY_WORKER_TOKEN", raising=False)
     yield
