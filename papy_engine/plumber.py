@@ -137,9 +137,9 @@ class Plumber(Dagger):
                 worker processes) and report it to listeners as ``{"event":
                 "output", "piper": name, "text": ...}`` events, in result order,
                 instead of letting it reach this process's stdout.
-            sinks: ``{piper name: sink(first_index, results)}``, called with
-                every batch of results the piper emits (e.g. to write them to
-                disk as they arrive).
+            sinks: ``{piper name: sink(first_index, results, first_eval)}``,
+                called with every batch of results the piper emits (e.g. to
+                write them to disk as they arrive); see :data:`papy_engine.run.Sink`.
 
         Raises:
             PlumberError: wrong number of inputs, the pipeline is running, or

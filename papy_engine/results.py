@@ -136,10 +136,11 @@ class ResultsWriter:
             self._files[name] = open(self.paths[name], "w", encoding="utf-8")
 
     def sink(self, name: str):
-        """The sink for piper ``name``: ``sink(first_index, results)`` appends them."""
+        """The sink for piper ``name``: ``sink(first_index, results, first_eval)``
+        appends the results."""
         f = self._files[name]
 
-        def write(first: int, results: list) -> None:
+        def write(first: int, results: list, first_eval: int = 0) -> None:
             f.write("".join(encode(first + k, r) + "\n" for k, r in enumerate(results)))
             f.flush()
         return write

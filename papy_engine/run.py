@@ -29,6 +29,7 @@ from . import _flow
 from .errors import PlumberError, is_placeholder
 from .piper import Piper
 from .pool import Driver, Mode, run_chunk
+from .pool.records import Batch
 from .peek import PeekBuffer
 from .stats import PiperStats, RunClock, expected_evaluations, snapshot
 from .transfer import leases
@@ -47,8 +48,10 @@ TARGET_PULL_S = 0.25    # by default, pull about this much work at a time
 MAX_ERRORS = 1000       # placeholders kept per piper for Plumber.errors()
 
 
-#: called with (first result index, results) for every batch a piper emits
-Sink = Callable[[int, list], None]
+#: called for every batch a piper emits with (the index of its first result, the
+#: results, the index of its first evaluation): results[k] belongs to evaluation
+#: first_eval + k // produce -- for an unordered piper, the input it came from
+Sink = Callable[[int, list, int], None]
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,7 @@ class Run:
         return size
 
     # -- evaluation ----------------------------------------------------------------------
-    def _evaluate(self, p: Piper, boxes: Iterator[list], mode: Mode
-                  ) -> Iterator[tuple[list, str]]:
+    def _evaluate(self, p: Piper, boxes: Iterator[list], mode: Mode) -> Iterator[Batch]:
         d = self._workers.get(id(p))
         if d is None:
             return self._serial(p, boxes, mode)
@@ -191,8 +193,7 @@ class Run:
                          ordered=p.ordered, mode=mode, on_chunk=partial(self._account, p))
         return d.batches(tid)
 
-    def _serial(self, p: Piper, boxes: Iterator[list], mode: Mode
-                ) -> Iterator[tuple[list, str]]:
+    def _serial(self, p: Piper, boxes: Iterator[list], mode: Mode) -> Iterator[Batch]:
         start = 0
         for batch in boxes:
             with self.lock:
@@ -210,8 +211,8 @@ class Run:
                 log.error("piper %s: item %s became a placeholder: %s", p.name,
                           results[off].index, results[off])
             self._account(p, len(batch), [results[o] for o in created], 0, busy)
+            yield Batch(results, output, start)
             start += len(batch)
-            yield results, output
 
     def _account(self, p: Piper, n: int, created: list, timeouts: int, busy: float) -> None:
         with self.lock:
@@ -228,21 +229,20 @@ class Run:
                         "exc_type": err.exc_type, "message": err.message,
                         "kind": type(err).__name__, "traceback": err.traceback})
 
-    def _emit_results(self, p: Piper, batches: Iterator[tuple[list, str]]
-                      ) -> Iterator[list]:
+    def _emit_results(self, p: Piper, batches: Iterator[Batch]) -> Iterator[list]:
         s = self.stats[p.name]
         track = self.results.get(p.name)
         peek = self.peeks[p.name]
         sink = self._options.sinks.get(p.name)
         try:
-            for results, output in batches:
+            for results, output, first_eval in batches:
                 if output:
                     self._emit({"event": "output", "piper": p.name, "text": output})
                 first = s.out
                 if track is not None:
                     track.extend(results)
                 if sink is not None:
-                    sink(first, results)
+                    sink(first, results, first_eval)
                 peek.add(first, results)
                 with self.lock:
                     s.out += len(results)

@@ -26,7 +26,7 @@ from ..errors import IMapError, PiperError, WorkerError, raise_worker_error
 from .evaluate import PLAIN, Mode, TaskCall
 from .manager import PoolManager
 from .policy import Limits
-from .records import ChunkCallback, Task
+from .records import Batch, ChunkCallback, Task
 from .slots import worker_types
 
 __all__ = ["IMap", "Driver"]
@@ -218,7 +218,7 @@ class IMap:
         while True:
             while not t.items:
                 try:
-                    t.items.extend(self._mgr.take(t, timeout)[0])
+                    t.items.extend(self._mgr.take(t, timeout).results)
                 except TimeoutError:
                     if self.skip:
                         t.skip += 1
@@ -290,18 +290,19 @@ class Driver:
         """Start the dispatcher and the feeders."""
         self.imap._mgr.start_threads()
 
-    def batches(self, tid: int) -> Iterator[tuple[list, str]]:
-        """Task ``tid``'s results in batches, in order, placeholders included,
-        each with what its evaluation printed (when the task captures output)."""
+    def batches(self, tid: int) -> Iterator[Batch]:
+        """Task ``tid``'s results in batches, in order (or as they come for an
+        unordered task), placeholders included, each with the index of its
+        first evaluation and what its evaluations printed."""
         mgr = self.imap._mgr
         task = mgr.tasks[tid]
         while True:
             try:
-                results, output = mgr.take(task)
+                batch = mgr.take(task)
             except StopIteration:
                 return
-            if results or output:
-                yield results, output
+            if batch.results or batch.output:
+                yield batch
 
     def idle(self) -> bool:
         """True when no pulled item waits for or occupies a worker."""

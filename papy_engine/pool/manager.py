@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import IMapError
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
-from .records import InFlight, Pending, Task
+from .records import Batch, InFlight, Pending, Task
 from .recovery import Recovery
 from .slots import Done, Message, Raised, Slot, SlotEvent, SlotSource, source_for
 
@@ -311,8 +311,8 @@ class PoolManager:
             self.changed.notify_all()
 
     # -- results --------------------------------------------------------------------
-    def take(self, task: Task, timeout: float | None = None) -> tuple[list, str]:
-        """The next batch of ``task``'s results and what it printed; StopIteration at the end.
+    def take(self, task: Task, timeout: float | None = None) -> Batch:
+        """The next batch of ``task``'s results; StopIteration at the end.
 
         Raises:
             IMapError: the pool was stopped before this task's results were

@@ -14,17 +14,29 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .evaluate import PLAIN, Mode
 
 if TYPE_CHECKING:
     from .slots import Slot
 
-__all__ = ["Task", "Pending", "InFlight", "ChunkCallback"]
+__all__ = ["Task", "Pending", "InFlight", "Batch", "ChunkCallback"]
 
 #: called once per answered chunk: (items, placeholders created, timeouts, busy_s)
 ChunkCallback = Callable[[int, list, int, float], None]
+
+
+class Batch(NamedTuple):
+    """Results of consecutive evaluations of a task, as the driver takes them.
+
+    ``results[k]`` belongs to evaluation ``start + k // produce``; ``output``
+    is what those evaluations printed (when the task captures output).
+    """
+
+    results: list
+    output: str
+    start: int
 
 
 @dataclass(eq=False)
@@ -56,7 +68,7 @@ class Task:
     # results
     results: dict[int, tuple[list, int, str]] = field(default_factory=dict)
     #   start -> (results, n items, printed output)
-    arrived: deque = field(default_factory=deque)   # unordered: (results, n, output)
+    arrived: deque = field(default_factory=deque)   # unordered: (results, n, output, start)
     next_out: int = 0
     feeder: threading.Thread | None = None
     items: deque = field(default_factory=deque)     # next(): results taken as a batch
@@ -84,24 +96,25 @@ class Task:
         if self.ordered:
             self.results[start] = (results, n, output)
         else:
-            self.arrived.append((results, n, output))
+            self.arrived.append((results, n, output, start))
         self.done += n
 
-    def take(self) -> tuple[list, str] | None:
-        """The next batch of results and what it printed, in order (or as
-        they came), or None."""
+    def take(self) -> Batch | None:
+        """The next batch of results, in order (or as they came), or None."""
         if self.ordered:
-            got = self.results.pop(self.next_out, None)
-            if got is not None:
-                self.next_out += got[1]
+            start = self.next_out
+            got = self.results.pop(start, None)
+            if got is None:
+                return None
+            results, n, output = got
+            self.next_out += n
         else:
-            got = self.arrived.popleft() if self.arrived else None
-        if got is None:
-            return None
-        results, n, output = got
+            if not self.arrived:
+                return None
+            results, n, output, start = self.arrived.popleft()
         self.held -= n
         self.consumed += n
-        return results, output
+        return Batch(results, output, start)
 
 
 @dataclass(slots=True)

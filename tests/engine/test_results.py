@@ -49,3 +49,25 @@ def test_which_pipers_and_file_names():
     a.track = True
     assert pipers_to_write(p) == ["a"]
     assert file_name("b b") == "b_b.jsonl" and file_name("../x") == "_x.jsonl"
+
+
+def _pair(inbox):
+    return (inbox[0], -inbox[0])
+
+
+def test_a_sink_learns_which_evaluation_each_result_came_from():
+    from papy_engine import IMap
+    seen = []
+    p = Plumber()
+    p.add_piper(Piper(_pair, parallel=IMap(worker_num=2, ordered=False), produce=2,
+                      name="pair"))
+    p.start([range(200)], sinks={"pair": lambda first, results, ev: seen.append(
+        (first, list(results), ev))})
+    p.run()
+    assert p.wait(30)
+    assert [r for _, rs, _ in sorted(seen) for r in rs] == \
+        [r for _, rs, _ in seen for r in rs]             # first = position in the output
+    for _, results, first_eval in seen:
+        for k, r in enumerate(results):
+            assert abs(r) == first_eval + k // 2         # the evaluation (= input) it came from
+    assert sorted(abs(r) for _, rs, _ in seen for r in rs) == sorted(list(range(200)) * 2)
