@@ -213,8 +213,7 @@ class IMap:
         if self._closed:
             raise IMapError(f"IMap {self.name!r} was stopped; add a task to use it again")
         t = self._mgr.tasks[task]
-        if not self._mgr.started:
-            self.start()
+        self.start()   # (a no-op once the pool and its threads run)
         while True:
             while not t.items:
                 try:

@@ -22,13 +22,13 @@ from collections.abc import Iterable
 
 from ..errors import IMapError
 from .records import Task
+from .slots import TARGET_CHUNK_S
 
 __all__ = ["Limits", "ends_soon", "DEFAULT_STRIDE", "MAX_OUTSTANDING", "TARGET_CHUNK_S"]
 
 DEFAULT_STRIDE = 16384
 TARGET_INFLIGHT_S = 0.5          # default: work held in flight per worker
 MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
-TARGET_CHUNK_S = 0.01            # local slots: work per chunk message
 MAX_CHUNK_BYTES = 4 * 2**20      # pickled bytes per chunk message
 MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
 MAX_OUTSTANDING = 2              # chunks per slot: one running, one waiting

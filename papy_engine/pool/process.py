@@ -28,12 +28,13 @@ from itertools import count
 from multiprocessing import get_context
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .evaluate import Mode, picklable, reply_for
-from .policy import TARGET_CHUNK_S
-from .records import Task
-from .slots import Done, Post, ProgressReader, Raised
+from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
+
+if TYPE_CHECKING:
+    from .records import Task
 
 __all__ = ["ProcessSlot", "ProcessSource", "default_start_method"]
 
@@ -72,7 +73,8 @@ def _child_main(task_r, result_w, progress, close_fds):
 
 
 def _serve(inbox, result_w, progress):
-    import dill
+    # A task comes pickled by dill; plain pickle reads it, importing dill only
+    # when the pickle needs it (a lambda, a closure): workers start faster.
     tasks: dict[int, tuple[Any, str, Mode]] = {}
     progress = memoryview(progress).cast("B").cast("d")
     while True:
@@ -90,7 +92,7 @@ def _serve(inbox, result_w, progress):
                 result_w.send(("done", serial, results, created, busy, output))
         elif kind == "task":
             _, tid, name, payload, mode = msg
-            tasks[tid] = (dill.loads(payload), name, Mode(*mode))
+            tasks[tid] = (pickle.loads(payload), name, Mode(*mode))
         elif kind == "drop":
             tasks.pop(msg[1], None)
         elif kind == "stop":
@@ -105,7 +107,7 @@ class ProcessSlot(ProgressReader):
     chunk_s = TARGET_CHUNK_S
 
     def __init__(self, number: int, method: str, close_fds=()):
-        ctx = get_context(method)
+        ctx = _context(method)
         task_r, self.task_w = ctx.Pipe(duplex=False)
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self.progress = RawArray("d", 3)
@@ -215,8 +217,10 @@ class ProcessSource:
     def __init__(self, imap: Any, post: Post, numbers: count) -> None:
         self.n = imap.local_workers()
         self.method = imap.start_method or default_start_method()
-        self.replace_method = (imap.start_method
-                               if imap.start_method in ("spawn", "forkserver") else "spawn")
+        # threads exist by the time a worker is replaced: never fork then
+        self.replace_method = (self.method if self.method in ("spawn", "forkserver")
+                               else "forkserver" if sys.platform.startswith("linux")
+                               else "spawn")
         self.numbers = numbers
 
     def start(self) -> list[ProcessSlot]:
@@ -227,7 +231,6 @@ class ProcessSource:
         return slots
 
     def replace(self, dead: Any) -> ProcessSlot:
-        # threads exist by now: never fork here
         return ProcessSlot(next(self.numbers), self.replace_method)
 
     def pending(self) -> bool:
@@ -241,11 +244,15 @@ class ProcessSource:
 
 
 def default_start_method() -> str:
-    """``fork`` only while this process has a single OS thread, else ``spawn``.
+    """``fork`` while this process has a single OS thread, else ``forkserver``.
 
     Forking a process that runs other threads (ours, a Tk notifier, a BLAS
     pool) can deadlock the child on a lock held at the time of the fork;
-    ``/proc/self/task`` counts every OS thread, not just Python's.
+    ``/proc/self/task`` counts every OS thread, not just Python's.  A fork
+    server is a single-threaded process started once, with this module
+    preloaded, that forks the workers: safe with threads, and after the first
+    pool nearly as fast as a fork (``spawn`` pays a new interpreter and its
+    imports for every worker).
     """
     env = os.environ.get("PAPY_START_METHOD")
     if env:
@@ -256,4 +263,14 @@ def default_start_method() -> str:
                 return "fork"
         except OSError:
             pass
+        return "forkserver"
     return "spawn"
+
+
+def _context(method: str):
+    ctx = get_context(method)
+    if method == "forkserver":
+        # workers fork from a server that has already imported what they run,
+        # dill included (a function pickled by value needs it)
+        ctx.set_forkserver_preload([__name__, "dill"])
+    return ctx

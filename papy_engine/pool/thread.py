@@ -11,12 +11,13 @@ import logging
 import queue
 import threading
 from itertools import count
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .evaluate import Mode, reply_for
-from .policy import TARGET_CHUNK_S
-from .records import Task
-from .slots import Done, Post, ProgressReader, Raised
+from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
+
+if TYPE_CHECKING:
+    from .records import Task
 
 __all__ = ["ThreadSlot", "ThreadSource"]
 
