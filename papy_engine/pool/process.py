@@ -44,7 +44,26 @@ _dumps = ForkingPickler.dumps   # what Connection.send uses, so fds and sockets 
 
 
 # -- the child ----------------------------------------------------------------------
-def _child_main(task_r, result_w, progress, close_fds):
+class _Stdio:
+    """The parent's stdout/stderr, handed to a worker made by a fork server.
+
+    A fork server keeps the standard streams it had when it started; a worker
+    forked from it takes the parent's current ones instead, as a forked or
+    spawned worker would (the pickler duplicates the fds for the child).
+    """
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+        return (_own_stdio, (reduction.DupFd(1), reduction.DupFd(2)))
+
+
+def _own_stdio(out, err) -> None:
+    for fd, target in ((out.detach(), 1), (err.detach(), 2)):
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _child_main(task_r, result_w, progress, close_fds, stdio=None):
     """Entry point of a worker process."""
     for fd in close_fds:
         try:
@@ -116,7 +135,8 @@ class ProcessSlot(ProgressReader):
         # str method gives) does not declare it.
         self.proc = ctx.Process(  # type: ignore[attr-defined]
             target=_child_main, name=f"papy-worker-{number}",
-            args=(task_r, result_w, self.progress, fds), daemon=True)
+            args=(task_r, result_w, self.progress, fds,
+                  _Stdio() if method == "forkserver" else None), daemon=True)
         self.proc.start()
         task_r.close()
         result_w.close()

@@ -158,3 +158,36 @@ def test_a_timeout_in_a_producing_piper_keeps_downstream_groups_whole():
     assert isinstance(out[1], PiperError) and out[1].exc_type == "TimeoutError"
     assert p.stats["pipers"]["make"]["timeouts"] == 1
     assert p.stats["pipers"]["make"]["out"] == 8
+
+
+FORK_SERVER_SCRIPT = '''
+import os, threading
+from papy_engine import IMap, Piper, Plumber
+def shout(inbox):
+    print("hello", inbox[0], flush=True)
+    return inbox[0]
+if __name__ == "__main__":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()   # workers now come
+    list(IMap(abs, [1], worker_num=1))                         # from a fork server
+    fd = os.open(os.environ["OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(fd, 1)                              # stdout moves after the server started
+    p = Plumber()
+    p.add_piper(Piper(shout, parallel=IMap(worker_num=1)))
+    p.start([range(2)])
+    p.run()
+    p.wait()
+    stop.set()
+'''
+
+
+@pytest.mark.timeout(60)
+def test_workers_from_a_fork_server_print_where_the_parent_prints_now(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script, out = tmp_path / "s.py", tmp_path / "out.txt"
+    script.write_text(FORK_SERVER_SCRIPT)
+    subprocess.run([sys.executable, str(script)], env=dict(os.environ, OUT=str(out)),
+                   check=True, timeout=50)
+    assert out.read_text() == "hello 0\nhello 1\n"
