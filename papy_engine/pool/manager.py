@@ -388,9 +388,13 @@ class PoolManager:
                 t.feeder.join(0.5)
 
     def shutdown_slots(self, timeout: float) -> None:
+        """Stop the workers -- or hand healthy idle ones back to be kept warm."""
         slots, self.slots = self.slots, []
         for s in slots:
             try:
+                source = self.source_of.get(id(s))
+                if self.failure is None and source is not None and source.keep(s):
+                    continue
                 s.stop(timeout)
             except Exception:
                 log.exception("IMap %s: stopping worker %s", self.name, s.number)

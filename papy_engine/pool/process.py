@@ -30,6 +30,7 @@ from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 from typing import TYPE_CHECKING, Any
 
+from . import warm
 from .evaluate import Mode, picklable, reply_for
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
 
@@ -114,6 +115,11 @@ def _serve(inbox, result_w, progress):
             tasks[tid] = (pickle.loads(payload), name, Mode(*mode))
         elif kind == "drop":
             tasks.pop(msg[1], None)
+        elif kind == "recycle":   # kept warm between runs: as fresh as a new worker
+            tasks.clear()
+            leases = sys.modules.get("papy_engine.transfer.leases")
+            if leases is not None:
+                leases.release_all()
         elif kind == "stop":
             break
 
@@ -131,9 +137,7 @@ class ProcessSlot(ProgressReader):
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self.progress = RawArray("d", 3)
         fds = list(close_fds) if method == "fork" else []
-        # Each concrete context has Process; typeshed's BaseContext (what a
-        # str method gives) does not declare it.
-        self.proc = ctx.Process(  # type: ignore[attr-defined]
+        self.proc = ctx.Process(
             target=_child_main, name=f"papy-worker-{number}",
             args=(task_r, result_w, self.progress, fds,
                   _Stdio() if method == "forkserver" else None), daemon=True)
@@ -182,6 +186,21 @@ class ProcessSlot(ProgressReader):
         data = _dumps(("chunk", serial, task.id, start, items))
         self.task_w.send_bytes(data)
         return len(data)
+
+    def alive(self) -> bool:
+        return not self.dead and self.proc.is_alive()
+
+    def recycle(self) -> bool:
+        """Forget the run this worker served, to wait for another; False if unfit."""
+        if self.outstanding or self.timed_out or not self.alive():
+            return False
+        try:
+            self.task_w.send(("recycle",))
+        except (OSError, ValueError):
+            return False
+        self.tasks.clear()
+        self.progress[0] = self.progress[1] = self.progress[2] = 0.0
+        return True
 
     def drop_task(self, tid: int) -> None:
         if tid in self.tasks and not self.dead:
@@ -236,6 +255,7 @@ class ProcessSource:
 
     def __init__(self, imap: Any, post: Post, numbers: count) -> None:
         self.n = imap.local_workers()
+        self.key = ("process", imap.start_method)   # interchangeable warm workers
         self.method = imap.start_method or default_start_method()
         # threads exist by the time a worker is replaced: never fork then
         self.replace_method = (self.method if self.method in ("spawn", "forkserver")
@@ -244,14 +264,19 @@ class ProcessSource:
         self.numbers = numbers
 
     def start(self) -> list[ProcessSlot]:
-        slots: list[ProcessSlot] = []
-        for _ in range(self.n):
+        slots: list[ProcessSlot] = warm.take(self.key, self.n)
+        for slot in slots:
+            slot.number = next(self.numbers)
+        for _ in range(self.n - len(slots)):
             fds = [fd for s in slots for fd in s.parent_fds()]
             slots.append(ProcessSlot(next(self.numbers), self.method, fds))
         return slots
 
     def replace(self, dead: Any) -> ProcessSlot:
         return ProcessSlot(next(self.numbers), self.replace_method)
+
+    def keep(self, slot: Any) -> bool:
+        return slot.recycle() and warm.keep(self.key, slot)
 
     def pending(self) -> bool:
         return False
@@ -287,7 +312,8 @@ def default_start_method() -> str:
     return "spawn"
 
 
-def _context(method: str):
+def _context(method: str) -> Any:
+    """The multiprocessing context (typeshed's BaseContext lacks Process)."""
     ctx = get_context(method)
     if method == "forkserver":
         # workers fork from a server that has already imported what they run,

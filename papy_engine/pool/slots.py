@@ -150,6 +150,10 @@ class SlotSource(Protocol):
     def replace(self, dead: Slot) -> Slot | None:
         """A replacement for ``dead`` now, or None (one may come as a "ready" event)."""
 
+    def keep(self, slot: Slot) -> bool:
+        """Take back a slot whose pool is done, to serve a later pool (warm
+        workers, see :mod:`.warm`); False: the manager stops it."""
+
     def pending(self) -> bool:
         """True while replacements are under way (slots may still come)."""
 

@@ -13,6 +13,7 @@ import threading
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
+from . import warm
 from .evaluate import Mode, reply_for
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from .records import Task
 
 __all__ = ["ThreadSlot", "ThreadSource"]
+
+KEY = ("thread",)   # every worker thread is interchangeable
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,22 @@ class ThreadSlot(ProgressReader):
                 self._post(self, Done(serial, results, created, busy, 0, output))
             else:
                 self._post(self, Raised(*reply[1:]))
+
+    def alive(self) -> bool:
+        return not self.dead and not self.retired and self.thread.is_alive()
+
+    def recycle(self) -> bool:
+        """Forget the run this worker served, to wait for another; False if unfit."""
+        if self.outstanding or self.timed_out or not self.alive():
+            return False
+        self.tasks.clear()
+        self._funcs.clear()
+        self.progress = [0.0, 0.0, 0.0]
+        return True
+
+    def attach(self, post: Post) -> None:
+        """Send replies to ``post`` (a new pool's manager) from now on."""
+        self._post = post
 
     def wait_objects(self) -> list:
         return []
@@ -112,7 +131,15 @@ class ThreadSource:
         self.numbers = numbers
 
     def start(self) -> list[ThreadSlot]:
-        return [ThreadSlot(next(self.numbers), self.post) for _ in range(self.n)]
+        slots: list[ThreadSlot] = warm.take(KEY, self.n)
+        for slot in slots:
+            slot.number = next(self.numbers)
+            slot.attach(self.post)
+        return slots + [ThreadSlot(next(self.numbers), self.post)
+                        for _ in range(self.n - len(slots))]
+
+    def keep(self, slot: Any) -> bool:
+        return slot.recycle() and warm.keep(KEY, slot)
 
     def replace(self, dead: Any) -> ThreadSlot:
         return ThreadSlot(next(self.numbers), self.post)
