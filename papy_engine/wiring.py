@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 SERIAL_BATCH = 1024
 FIRST_PULL = 8          # input items pulled before any cost is known
-TARGET_PULL_S = 0.25    # by default, pull about this much work at a time
+TARGET_PULL_S = 0.05    # by default, pull about this much work at a time
 
 
 class Wiring:

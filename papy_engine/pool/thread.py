@@ -13,6 +13,7 @@ import threading
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
+from ..peek import estimate_size
 from . import warm
 from .evaluate import Mode, reply_for
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
@@ -64,7 +65,10 @@ class ThreadSlot(ProgressReader):
                 return
             if reply[0] == "done":
                 _, serial, results, created, busy, output = reply
-                self._post(self, Done(serial, results, created, busy, 0, output))
+                # nothing is pickled between threads: estimate the results' size,
+                # so that chunks and what waits stay bounded in bytes too
+                size = estimate_size(results[0]) * len(results) if results else 0
+                self._post(self, Done(serial, results, created, busy, size, output))
             else:
                 self._post(self, Raised(*reply[1:]))
 
