@@ -1,7 +1,7 @@
 """Which pipers of a pipeline run fused: one task in the worker for a linear chain.
 
 Consecutive pipers ``a -> b -> ...`` on the same IMap run as one composed task
-(:class:`papy_engine.pool.evaluate.Chain`) when nothing could tell the
+(:class:`papy_engine.pool.chain.Chain`) when nothing could tell the
 difference but the speed: each is 1:1 (``produce = spawn = consume = 1``,
 no ``repeat``), none has a ``timeout`` or ``debug``, they share ``ordered``,
 and every link carries its items to one reader only -- ``a`` has no other

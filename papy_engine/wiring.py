@@ -20,7 +20,7 @@ from . import _flow
 from .fusion import chains
 from .piper import Piper
 from .pool import Driver, Mode, run_chunk
-from .pool.evaluate import Chain
+from .pool.chain import Chain
 from .pool.records import Batch
 from .record import Recorder
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import pickle
 import time
-from typing import Any
 
 from ..errors import PiperError, WorkerError, _Placeholder
 from .capture import captured
+from .chain import Chain, attribute
 
-__all__ = ["TaskCall", "Chain", "Mode", "PLAIN", "run_chunk", "reply_for", "split_produced", "picklable",
+__all__ = ["TaskCall", "Mode", "PLAIN", "run_chunk", "reply_for", "split_produced", "picklable",
            "keep_inbox",
            "SERIAL", "OFFSET", "STARTED"]
 
@@ -113,25 +113,6 @@ def _short(obj) -> str:
     return text if len(text) <= 500 else text[:500] + "..."
 
 
-class Chain:
-    """Consecutive pipers fused into one task: their Workers applied in turn.
-
-    A linear run of 1:1 pipers on one pool runs as one task, so intermediate
-    items never travel back through the dispatcher.  ``stages`` holds
-    ``(worker, piper name)`` pairs; :func:`run_chunk` evaluates them one after
-    the other on a whole chunk, attributes each placeholder to the piper that
-    made it, and reports the time of each stage.
-    """
-
-    def __init__(self, stages: list[tuple[Any, str]]) -> None:
-        self.stages = tuple(stages)
-        self.name = "+".join(name for _, name in self.stages)
-        self.errors_created = 0
-
-    def __repr__(self) -> str:
-        return f"Chain({self.name})"
-
-
 def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
     """Evaluate ``func`` on every item; returns ``(results, created, busy_s, output)``.
 
@@ -147,41 +128,30 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
     :class:`Chain`, ``busy_s`` is a tuple: the seconds of each stage.
     """
     boxed, timed, produce, repeat, capture = mode
-    stages = func.stages if func.__class__ is Chain else ((func, piper),)
     if progress is not None:
         progress[SERIAL] = serial
         progress[STARTED] = time.monotonic() if timed else 0.0
     created: list[int] = []
-    busy: list[float] = []
-    results = items
+    busy: float | tuple
     with captured(capture) as printed:
-        for k, (f, name) in enumerate(stages):
-            t0 = time.perf_counter()
-            inboxes, before = results, f.errors_created
-            box = boxed if k == 0 else True   # later stages take one item each
-            results = f.map(inboxes, box, progress)
-            if f.errors_created != before:
-                _attribute(results, inboxes, box, name, start, created)
-            busy.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if func.__class__ is Chain:
+            results, created, busy = func.run(items, start, boxed, progress)
+        else:
+            before = func.errors_created
+            results = func.map(items, boxed, progress)
+            if func.errors_created != before:
+                attribute(results, items, boxed, piper, start, created)
+            busy = time.perf_counter() - t0
     if progress is not None:
         progress[STARTED] = 0.0
     if produce > 1:
         t0 = time.perf_counter()
         results, created = split_produced(results, created, produce, repeat, piper, start,
                                           items, boxed)
-        busy[-1] += time.perf_counter() - t0
-    return (results, created, busy[0] if len(busy) == 1 else tuple(busy),
-            printed[0] if printed else "")
-
-
-def _attribute(results, inboxes, boxed, piper, start, created) -> None:
-    """Name the placeholders ``piper`` made (index, inbox) and note their offsets."""
-    for off, r in enumerate(results):
-        if isinstance(r, _Placeholder) and r.index is None:
-            r.piper, r.index = piper, start + off
-            keep_inbox(r, (inboxes[off],) if boxed else inboxes[off])
-            created.append(off)
-    created.sort()
+        if isinstance(busy, float):
+            busy += time.perf_counter() - t0
+    return results, created, busy, printed[0] if printed else ""
 
 
 def split_produced(results, created, n, repeat, piper, start, items=None, boxed=False):

@@ -129,3 +129,26 @@ def test_no_fusion_while_output_is_captured():
     p.run()
     assert p.wait(30)
     assert p.peek("times2") == [2, 4, 6, 8, 10]            # each piper ran on its own
+
+
+def fail_on_4321(inbox):
+    if inbox[0] == 4321:
+        raise ValueError("late")
+    return inbox[0]
+
+
+def test_late_errors_in_big_chunks_name_their_piper():
+    """Big chunks take the composed path: an item that raises there is redone
+    stage by stage, so its placeholder still names the piper that made it."""
+    def build_late(fuse):
+        pool = IMap(worker_num=2)
+        p = Plumber(fuse=fuse)
+        p.add_pipe([Piper(f, parallel=pool) for f in (plus1, fail_on_4321, times2)] +
+                   [Piper(lambda inbox: inbox[0], name="sink", track=True)])
+        return p
+    fused, plain = run(build_late(True), range(20000)), run(build_late(False), range(20000))
+    assert fused.results == plain.results
+    (err,) = [r for r in fused.results["sink"] if is_placeholder(r)]
+    assert (err.piper, err.index, err.inbox) == ("fail_on_4321", 4320, (4321,))
+    assert fused.stats["pipers"]["fail_on_4321"]["errors"] == 1
+    assert fused.stats["pipers"]["times2"]["in"] == 20000
