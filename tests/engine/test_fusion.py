@@ -137,6 +137,12 @@ def fail_on_4321(inbox):
     return inbox[0]
 
 
+def same(results):
+    """Results with placeholders by what they say (a traceback's line numbers may differ)."""
+    return [(type(r).__name__, r.exc_type, r.message, r.piper, r.index) if is_placeholder(r)
+            else r for r in results]
+
+
 def test_late_errors_in_big_chunks_name_their_piper():
     """Big chunks take the composed path: an item that raises there is redone
     stage by stage, so its placeholder still names the piper that made it."""
@@ -147,7 +153,7 @@ def test_late_errors_in_big_chunks_name_their_piper():
                    [Piper(lambda inbox: inbox[0], name="sink", track=True)])
         return p
     fused, plain = run(build_late(True), range(20000)), run(build_late(False), range(20000))
-    assert fused.results == plain.results
+    assert same(fused.results["sink"]) == same(plain.results["sink"])
     (err,) = [r for r in fused.results["sink"] if is_placeholder(r)]
     assert (err.piper, err.index, err.inbox) == ("fail_on_4321", 4320, (4321,))
     assert fused.stats["pipers"]["fail_on_4321"]["errors"] == 1
