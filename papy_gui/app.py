@@ -36,7 +36,7 @@ import papy_engine
 from . import theme, window_state
 from .bridge import RunBridge
 from .commands import data as data_tabs
-from .commands import edit, files, help, nodes, run, view
+from .commands import edit, files, help, nodes, results, run, view
 from .commands.registry import Commands
 from .model import files as doc_files
 from .model.document import Document
@@ -113,6 +113,7 @@ class App:
         self.files = files.register(self)
         edit.register(self)
         self.runs = run.register(self)
+        self.results = results.register(self)
         view.register(self)
         self.data = data_tabs.register(self)
         self.nodes = nodes.register(self)
