@@ -26,7 +26,7 @@ from ..model.run_data import Items, RunData, Target
 from .highlight import MONO
 from .tree_rows import Row, insert_rows
 
-COLUMNS = (("type", "Type", 90), ("size", "Size", 90), ("value", "Value", 520))
+COLUMNS = (("type", "Type", 110), ("size", "Size", 90), ("value", "Value", 520))
 HINT = "Select a node on the canvas to see its last results, or a pipe for the items on it."
 _DUMMY = "…"  # the child that makes a closed container show its open arrow
 
