@@ -2,12 +2,13 @@
 
 Layout: menu bar; toolbar; palette | canvas (with scrollbars) | property
 panel in a paned window; a bottom notebook (Console, Script, Data, Errors,
-Output, Log, Statistics); a status line with the run's progress. The window only wires things together: drawing
-lives in ``views/``, state in ``model/``, the engine behind ``bridge``, and
-every menu entry, toolbar button and key is a command that a feature of
-``commands/`` registers (``register(app)``); the menus and toolbar are built
-from that registry (``views/menubar.py``) and re-evaluate its testers when
-the document or the run changes. One ``after`` loop (``_tick``, 50 ms)
+Output, Log, Statistics); a status line with the run's progress. The window
+only wires things together: drawing lives in ``views/``, state in
+``model/``, the engine behind ``bridge``, and every menu entry, toolbar
+button and key is a command that a feature of ``commands/`` registers
+(``register(app)``); the menus and toolbar are built from that registry
+(``views/menubar.py``) and re-evaluate its testers when the document or the
+run changes. One ``after`` loop (``_tick``, 50 ms)
 drains the bridge, the log queue, a debug session's output, and the data
 tabs on screen (a hidden tab reads nothing); every after id is cancelled in
 ``close()``.

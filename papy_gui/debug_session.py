@@ -162,8 +162,10 @@ class DebugSession:
             out.write(f"{type(self.raised).__name__}: {self.raised}\n"
                       "(post-mortem: pdb at the line that raised; u/d move up/down the "
                       "stack, p EXPR prints, l lists, q leaves)\n")
-            debugger = _ConsolePdb(stdin=_Input(self), stdout=out, nosigint=True,  # type: ignore[arg-type]
-                                   readrc=False)
+            # readline() and write() are all pdb asks of its streams
+            stdin: Any = _Input(self)
+            stdout: Any = out
+            debugger = _ConsolePdb(stdin=stdin, stdout=stdout, nosigint=True, readrc=False)
             debugger.reset()
             debugger.interaction(None, tb)
         except Exception:  # pdb itself failed: say so where the user looks
