@@ -22,7 +22,9 @@ import contextlib
 import itertools
 import linecache
 import logging
+import queue
 import sys
+import threading
 import tkinter as tk
 import traceback
 from collections.abc import Callable
@@ -35,11 +37,22 @@ log = logging.getLogger(__name__)
 
 
 class _Writer:
+    """The console's stdout/stderr while its input runs.
+
+    ``sys.stdout`` is process-wide: while it is redirected here, another
+    thread (an engine thread of a run going on) may print too, and only the
+    Tk thread may touch the widget -- so other threads' text is queued and
+    drawn by :meth:`ConsoleView.poll`.
+    """
+
     def __init__(self, console: "ConsoleView", tag: str) -> None:
         self.console, self.tag = console, tag
 
     def write(self, s: str) -> int:
-        self.console.write(s, self.tag)
+        if threading.get_ident() == self.console.tk_thread:
+            self.console.write(s, self.tag)
+        else:
+            self.console.from_threads.put((s, self.tag))
         return len(s)
 
     def flush(self) -> None:
@@ -65,6 +78,8 @@ class ConsoleView(ttk.Frame):
         self._compiler = codeop.CommandCompiler()
         self._inputs = itertools.count(1)
         self.session: DebugSession | None = None
+        self.tk_thread = threading.get_ident()
+        self.from_threads: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         bar = ttk.Frame(self)
         bar.pack(fill="x")
         self.add_button = ttk.Menubutton(bar, text="Add as node")
@@ -181,8 +196,13 @@ class ConsoleView(ttk.Frame):
         return True
 
     def poll(self) -> None:
-        """Show what the debug session wrote; the ``>>>`` prompt once it ended.
-        Called from the window's tick (cheap when there is no session)."""
+        """Show what other threads printed here and what the debug session wrote;
+        the ``>>>`` prompt once the session ended. Called from the window's tick
+        (cheap when there is nothing)."""
+        while not self.from_threads.empty():
+            text, tag = self.from_threads.get_nowait()
+            at = self.text.index("input_start")  # above the prompt's line
+            self.text.insert(f"{at} linestart", text, (tag,))
         session = self.session
         if session is None:
             return

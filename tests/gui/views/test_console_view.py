@@ -90,3 +90,13 @@ def test_a_debug_session_keeps_the_window_live_and_closes_with_it(fresh):
     fresh.root.update()
     con.push("1 + 1")  # the console is itself again
     assert con.text.get("1.0", "end-1c").endswith("2\n>>> ")
+
+
+def test_what_another_thread_prints_while_console_code_runs_is_drawn_by_the_tk_thread(fresh):
+    from guitools import pump
+
+    con = fresh.console
+    con.run_source("import threading\nt = threading.Thread(target=print, "
+                   "args=('from a ' + 'thread',))\nt.start(); t.join()\n")
+    assert "from a thread" not in con.text.get("1.0", "end")  # not drawn off the Tk thread
+    assert pump(fresh.root, lambda: "from a thread" in con.text.get("1.0", "end"), 5)
