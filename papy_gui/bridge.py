@@ -180,11 +180,13 @@ class RunBridge:
                 log.info("not starting a pipeline built for a document that was closed")
                 return
             plumber.add_listener(put)
-            self.plumber = plumber
-            put({"event": "plumber_ready"})
             sinks = results.open(plumber) if results is not None else None
             opened = results is not None
             plumber.start(datas if datas is not None else [], capture_output=True, sinks=sinks)
+            # polled from now on: a Plumber that failed to start stays "idle", and
+            # its stats would turn the run's "failed" back into "idle"
+            self.plumber = plumber
+            put({"event": "plumber_ready"})
             plumber.run()
             plumber.wait()
             note = results.close() if results is not None else ""

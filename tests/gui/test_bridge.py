@@ -167,7 +167,8 @@ def test_runs_capture_output_and_stream_results_where_asked():
     assert bridge.data.source is None and not bridge.data.output.lines
 
 
-def test_results_that_cannot_be_opened_fail_the_run_before_it_starts():
+def test_results_that_cannot_be_opened_fail_the_run_before_it_starts(monkeypatch):
+    monkeypatch.setattr("papy_gui.bridge.STATS_PERIOD", 0.0)  # every poll would read stats
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
@@ -178,5 +179,8 @@ def test_results_that_cannot_be_opened_fail_the_run_before_it_starts():
     bridge.start(Desc(), [], {}, results=Unwritable())
     assert poll_until(bridge, lambda: rs.state == "failed")
     assert rs.message == "PermissionError: /results is read-only"
-    assert fake.state == "idle"  # never started
+    assert fake.state == "idle"  # never started...
     assert bridge.wait_idle(10)
+    for _ in range(5):
+        bridge.poll()
+    assert rs.state == "failed" and fake.stats_reads == 0  # ...so never polled into "idle"
