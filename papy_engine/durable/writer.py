@@ -1,0 +1,199 @@
+"""Writing results durably: the sinks, the commit thread, the end of a session.
+
+Data flow::
+
+    piper streams --sink(first, results, first_eval)--> encode (in the piper's thread)
+        --under the lock--> result file buffers, Tracker (units complete)
+    commit thread, every second or every few thousand results:
+        under the lock: flush files, note their sizes, take the units completed
+        outside it:     fsync every file, then append a commit to the journal (fsynced)
+
+so a commit never names bytes or units that are not on disk.  A failure to
+write or fsync is kept and raised from the next sink call: the run then
+fails instead of going on with results that would be lost.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import IO, Any
+
+from ..errors import ResultsError, _Placeholder
+from ..results import encode
+from .files import FileState, sort_file
+from .inputs import InputFeed
+from .journal import Journal
+from .mapping import Mapper
+from .tracker import Tracker
+from .units import UnitPlan
+
+__all__ = ["Writer"]
+
+log = logging.getLogger(__name__)
+
+
+class Writer:
+    """The files, sinks and commits of one session (made by :mod:`.session`)."""
+
+    def __init__(self, plan: UnitPlan, paths: dict[str, Path], states: dict[str, FileState],
+                 journal: Journal, mapper: Mapper, tracking: bool, *, interval: float = 1.0,
+                 max_pending: int = 4096) -> None:
+        self.plan, self.paths, self.journal, self.mapper = plan, paths, journal, mapper
+        self.tracker = Tracker(plan)
+        self.tracking = tracking          # False: the pipeline cannot be resumed
+        self.feeds: list[InputFeed] = []
+        self.interval, self.max_pending = interval, max_pending
+        self._files: dict[str, IO[bytes]] = {w: open(p, "ab") for w, p in paths.items()}
+        self._records = {w: s.records for w, s in states.items()}
+        self._last_i = {w: s.last_i for w, s in states.items()}
+        self._sorted = {w: s.sorted for w, s in states.items()}
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._pending = 0
+        self._closing = False
+        self.error: BaseException | None = None
+        self._last: tuple | None = None
+        self._thread = threading.Thread(target=self._loop, name="papy-results-commit",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- sinks ---------------------------------------------------------------------
+    def sinks(self) -> dict[str, Any]:
+        out: dict[str, Any] = {w: self._sink(w) for w in self.plan.written}
+        for u, tap in self.mapper.taps.items():
+            if u not in out:
+                out[u] = lambda first, results, first_eval, tap=tap: tap.record(
+                    first, len(results), first_eval)
+        return out
+
+    def _sink(self, w: str):
+        prod = self.plan.produce[w]
+        loose = self.plan.loose(w)
+        tap = self.mapper.taps.get(w)
+        canonical: Callable[[str, int], int] = self.mapper.canonical
+        fix: Callable | None = self._error_index
+        if not self.tracking:  # not resumable: number results as they come
+            canonical, fix = (lambda _w, e: e), None
+        per = self.plan.evals.get(w, 1)
+        f = self._files[w]
+
+        def write(first: int, results: list, first_eval: int = 0) -> None:
+            if self.error is not None:
+                raise ResultsError(f"writing results failed: {self.error}") from self.error
+            if not results:
+                return
+            if tap is not None:
+                tap.record(first, len(results), first_eval)
+            lines: list[str] = []
+            units: dict[int, int] = {}
+            base = self._records[w] if loose else 0
+            for k, r in enumerate(results):
+                ce = canonical(w, first_eval + k // prod)
+                units[ce // per] = units.get(ce // per, 0) + 1
+                if loose:
+                    lines.append(encode(base + k, r, ce, fix))
+                else:
+                    lines.append(encode(ce * prod + k % prod, r, None, fix))
+            data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+            with self._lock:
+                f.write(data)
+                self._records[w] += len(results)
+                if not loose:
+                    first_i = (canonical(w, first_eval)) * prod
+                    self._sorted[w] = self._sorted[w] and first_i > self._last_i[w]
+                    self._last_i[w] = max(self._last_i[w], ce * prod + (len(results) - 1) % prod)
+                if self.tracking:
+                    for unit, n in units.items():
+                        self.tracker.add(w, unit, n)
+                self._pending += len(results)
+                if self._pending >= self.max_pending:
+                    self._cond.notify_all()
+        return write
+
+    def _error_index(self, ph: _Placeholder) -> Any:
+        if ph.index is None or not self.mapper.known(ph.piper or ""):
+            return ph.index
+        try:
+            return self.mapper.canonical(ph.piper, ph.index)  # type: ignore[arg-type]
+        except LookupError:
+            return ph.index
+
+    def input_ended(self, name: str, total: int) -> None:
+        with self._lock:
+            if self.tracking:
+                self.tracker.input_ended(name, total)
+
+    # -- commits -------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closing or self._pending >= self.max_pending,
+                                    timeout=self.interval)
+                closing = self._closing
+            if self.error is None:
+                try:
+                    self.commit()
+                except Exception as exc:
+                    log.exception("committing results failed")
+                    self.error = exc
+            if closing:
+                return
+
+    def commit(self) -> None:
+        """Make what was written so far durable and say so in the journal."""
+        with self._lock:
+            for f in self._files.values():
+                f.flush()
+            files = {w: [f.tell(), self._records[w]] for w, f in self._files.items()}
+            verified = all(feed.verified for feed in self.feeds)
+            done = self.tracker.take() if verified else None
+            inputs = {feed.name: list(feed.checkpoint()) for feed in self.feeds}
+            unchecked = {feed.name: feed.unchecked for feed in self.feeds if feed.unchecked}
+            self._pending = 0
+        key = (repr(files), repr(inputs))
+        if key == self._last and not done:
+            return
+        for f in self._files.values():
+            os.fsync(f.fileno())
+        record: dict[str, Any] = {"kind": "commit", "files": files, "inputs": inputs,
+                                  "t": round(time.time(), 3)}
+        if done:
+            record["done"] = done.ranges()
+        if unchecked:
+            record["unchecked"] = unchecked
+        self.journal.append(record)
+        self._last = key
+
+    def close(self, state: str | None, exit_code: int | None = None) -> None:
+        """End the session: last commit, sort ordered files of a finished run, end record.
+
+        ``state`` None abandons the session (no end record: it can be resumed).
+        """
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+        try:
+            if self.error is None and state is not None:
+                self.commit()
+                if state == "finished":
+                    self._sort()
+                self.journal.append({"kind": "end", "state": state, "exit": exit_code,
+                                     "t": round(time.time(), 3)})
+        finally:
+            for f in self._files.values():
+                f.close()
+            self.journal.close()
+        if self.error is not None:
+            raise ResultsError(f"writing results failed: {self.error}") from self.error
+
+    def _sort(self) -> None:
+        for w, ok in self._sorted.items():
+            if not ok and not self.plan.loose(w):
+                self._files[w].close()
+                sort_file(self.paths[w])
+                self._files[w] = open(self.paths[w], "ab")
