@@ -50,7 +50,7 @@ class Session:
         paths: piper -> its result file.
         notes: what the session did, for the user (resumed, forced, ...).
         previous: the end record of the run found in the folder, if it finished.
-        resumable: None, or why this pipeline could not be resumed.
+        refusal: why this pipeline could not be resumed, or None.
     """
     directory: Path
     datas: list | None
@@ -58,12 +58,12 @@ class Session:
     paths: dict[str, Path]
     notes: list[str] = field(default_factory=list)
     previous: dict | None = None
-    resumable: str | None = None
+    refusal: str | None = None
     writer: Writer | None = None
     lock: DirLock | None = None
 
     def close(self, state: str | None, exit_code: int | None = None) -> None:
-        """End the session (``state`` None: abandon it, resumable); safe to repeat."""
+        """End the session (``state`` None: abandon it, refusal); safe to repeat."""
         writer, self.writer = self.writer, None
         try:
             if writer is not None:
@@ -96,7 +96,9 @@ def open_results(directory: str | os.PathLike, plumber: Any, datas: list, *,
         ResultsError: the folder is locked by another run, or cannot be
             resumed (the message says why and what to do).
         PlumberError: ``datas`` has the wrong number of inputs.
+        DaggerError: the graph is empty, cyclic or unbalanced.
     """
+    plumber.validate()
     inputs = plumber.get_inputs()
     datas = list(datas)
     if len(datas) != len(inputs):
@@ -134,7 +136,8 @@ def _open(directory: Path, lock: DirLock, plumber: Any, datas: list, script_path
 
 def _check_fresh(directory: Path, plan: UnitPlan, state: JournalState | None, resume: bool,
                  notes: list[str]) -> None:
-    if state is not None and not state.finished:
+    if state is not None and not state.finished and (
+            state.done or any(size for size, _ in state.files.values())):
         raise ResultsError(
             f"{directory} holds an unfinished run ({len(state.done)} units complete): "
             "add --resume to continue it, or write to another folder (or delete this one)")
@@ -234,10 +237,10 @@ def _compact_all(plan: UnitPlan, paths: dict[str, Path],
 
 
 def _resume_note(directory: Path, plan: UnitPlan, state: JournalState) -> str:
-    items = ", ".join(f"{len(state.done) * plan.per_unit[a]:,} of input {a!r}"
-                      for a in plan.inputs)
-    return (f"resuming the run in {directory} (session {state.sessions + 1}): "
-            f"{len(state.done):,} units complete ({items or 'no items'}); running the rest")
+    items = " and ".join(f"{len(state.done) * plan.per_unit[a]:,} items of input {a!r}"
+                         for a in plan.inputs)
+    return (f"resuming the run in {directory} (session {state.sessions + 1}): the results "
+            f"of {items or 'no input items'} are complete; running the rest")
 
 
 def _start(directory: Path, lock: DirLock, plumber: Any, plan: UnitPlan,
@@ -256,4 +259,4 @@ def _start(directory: Path, lock: DirLock, plumber: Any, plan: UnitPlan,
     journal.append({"kind": "session", "n": sessions + 1, "pid": os.getpid(),
                     "resume": bool(done) or expect is not None, "t": round(time.time(), 3)})
     return Session(directory, list(feeds), writer.sinks(), paths, notes,
-                   resumable=plan.refusal, writer=writer, lock=lock)
+                   refusal=plan.refusal, writer=writer, lock=lock)

@@ -86,7 +86,7 @@ class UnitPlan:
         out_items: dict[str, int | None] = {}
         evals: dict[str, int | None] = {}
         for p in self.order:
-            if p in self.per_unit:
+            if not self.parents[p]:
                 items = totals.get(p)
             else:
                 ups = [out_items[u] for u in self.parents[p]]

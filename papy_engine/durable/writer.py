@@ -43,7 +43,7 @@ class Writer:
                  journal: Journal, mapper: Mapper, tracking: bool, *, interval: float = 1.0,
                  max_pending: int = 4096) -> None:
         self.plan, self.paths, self.journal, self.mapper = plan, paths, journal, mapper
-        self.tracker = Tracker(plan)
+        self.tracker = Tracker(plan) if tracking else None
         self.tracking = tracking          # False: the pipeline cannot be resumed
         self.feeds: list[InputFeed] = []
         self.interval, self.max_pending = interval, max_pending
@@ -57,9 +57,9 @@ class Writer:
         self._closing = False
         self.error: BaseException | None = None
         self._last: tuple | None = None
-        self._thread = threading.Thread(target=self._loop, name="papy-results-commit",
-                                        daemon=True)
-        self._thread.start()
+        # Started with the first results, not before: a process pool forks its
+        # workers only while the process has a single thread (pool/process.py).
+        self._thread: threading.Thread | None = None
 
     # -- sinks ---------------------------------------------------------------------
     def sinks(self) -> dict[str, Any]:
@@ -100,13 +100,17 @@ class Writer:
                     lines.append(encode(ce * prod + k % prod, r, None, fix))
             data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
             with self._lock:
+                if self._thread is None and not self._closing:
+                    self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                    name="papy-results-commit")
+                    self._thread.start()
                 f.write(data)
                 self._records[w] += len(results)
                 if not loose:
                     first_i = (canonical(w, first_eval)) * prod
                     self._sorted[w] = self._sorted[w] and first_i > self._last_i[w]
                     self._last_i[w] = max(self._last_i[w], ce * prod + (len(results) - 1) % prod)
-                if self.tracking:
+                if self.tracker is not None:
                     for unit, n in units.items():
                         self.tracker.add(w, unit, n)
                 self._pending += len(results)
@@ -124,7 +128,7 @@ class Writer:
 
     def input_ended(self, name: str, total: int) -> None:
         with self._lock:
-            if self.tracking:
+            if self.tracker is not None:
                 self.tracker.input_ended(name, total)
 
     # -- commits -------------------------------------------------------------------
@@ -150,7 +154,7 @@ class Writer:
                 f.flush()
             files = {w: [f.tell(), self._records[w]] for w, f in self._files.items()}
             verified = all(feed.verified for feed in self.feeds)
-            done = self.tracker.take() if verified else None
+            done = self.tracker.take() if verified and self.tracker is not None else None
             inputs = {feed.name: list(feed.checkpoint()) for feed in self.feeds}
             unchecked = {feed.name: feed.unchecked for feed in self.feeds if feed.unchecked}
             self._pending = 0
@@ -176,20 +180,29 @@ class Writer:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         try:
-            if self.error is None and state is not None:
-                self.commit()
-                if state == "finished":
-                    self._sort()
-                self.journal.append({"kind": "end", "state": state, "exit": exit_code,
-                                     "t": round(time.time(), 3)})
+            if self.error is None:
+                self._finish(state, exit_code)
+        except Exception as exc:
+            log.exception("closing the results failed")
+            self.error = exc
         finally:
             for f in self._files.values():
                 f.close()
             self.journal.close()
         if self.error is not None:
             raise ResultsError(f"writing results failed: {self.error}") from self.error
+
+    def _finish(self, state: str | None, exit_code: int | None) -> None:
+        self.commit()
+        if state is None:
+            return
+        if state == "finished":
+            self._sort()
+        self.journal.append({"kind": "end", "state": state, "exit": exit_code,
+                             "t": round(time.time(), 3)})
 
     def _sort(self) -> None:
         for w, ok in self._sorted.items():
