@@ -160,9 +160,19 @@ class Journal:
     def __init__(self, directory: str | os.PathLike, header: dict, state: dict) -> None:
         """Write the journal afresh: ``header`` and one commit record ``state``."""
         self.path = Path(directory) / JOURNAL
-        header = dict(header, kind="header", format=FORMAT)
-        write_atomic(self.path, encode_line(header) + encode_line(dict(state, kind="commit")))
-        self._f: IO[bytes] | None = open(self.path, "ab")
+        self.header = dict(header, kind="header", format=FORMAT)
+        self._f: IO[bytes] | None = None
+        self.lines = 0
+        self.rewrite(state)
+
+    def rewrite(self, state: dict) -> None:
+        """Replace the journal, atomically, by the header and one commit ``state``."""
+        if self._f is not None:
+            self._f.close()
+        write_atomic(self.path, encode_line(self.header)
+                     + encode_line(dict(state, kind="commit")))
+        self._f = open(self.path, "ab")
+        self.lines = 2
 
     def append(self, record: dict[str, Any]) -> None:
         """Append one record and make it durable (flush and fsync)."""
@@ -171,6 +181,7 @@ class Journal:
         self._f.write(encode_line(record))
         self._f.flush()
         os.fsync(self._f.fileno())
+        self.lines += 1
 
     def close(self) -> None:
         f, self._f = self._f, None

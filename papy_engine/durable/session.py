@@ -248,7 +248,8 @@ def _start(directory: Path, lock: DirLock, plumber: Any, plan: UnitPlan,
            mapper: Mapper, datas: list, done: UnitSet, expect: dict | None,
            notes: list[str], interval: float, sessions: int) -> Session:
     tracking = plan.refusal is None
-    writer = Writer(plan, paths, states, journal, mapper, tracking, interval=interval)
+    writer = Writer(plan, paths, states, journal, mapper, tracking, interval=interval,
+                    done=done)
     feeds = []
     for p, data in zip(plumber.get_inputs(), datas):
         want = (expect or {}).get(p.name)

@@ -30,10 +30,20 @@ from .journal import Journal
 from .mapping import Mapper
 from .tracker import Tracker
 from .units import UnitPlan
+from .unitset import UnitSet
 
 __all__ = ["Writer"]
 
 log = logging.getLogger(__name__)
+
+ROTATE = 20_000   # journal records before the journal is rewritten as one
+
+
+def _write_all(f: IO[bytes], data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = f.write(view)
+        view = view[n or 0:]
 
 
 class Writer:
@@ -41,13 +51,17 @@ class Writer:
 
     def __init__(self, plan: UnitPlan, paths: dict[str, Path], states: dict[str, FileState],
                  journal: Journal, mapper: Mapper, tracking: bool, *, interval: float = 1.0,
-                 max_pending: int = 4096) -> None:
+                 max_pending: int = 4096, done: UnitSet | None = None) -> None:
         self.plan, self.paths, self.journal, self.mapper = plan, paths, journal, mapper
         self.tracker = Tracker(plan) if tracking else None
         self.tracking = tracking          # False: the pipeline cannot be resumed
         self.feeds: list[InputFeed] = []
         self.interval, self.max_pending = interval, max_pending
-        self._files: dict[str, IO[bytes]] = {w: open(p, "ab") for w, p in paths.items()}
+        # Unbuffered: a batch is one write(), and a worker process forked later
+        # inherits no Python-level buffer that it could flush into our files.
+        self._files: dict[str, IO[bytes]] = {w: open(p, "ab", buffering=0)
+                                              for w, p in paths.items()}
+        self._size = {w: s.size for w, s in states.items()}
         self._records = {w: s.records for w, s in states.items()}
         self._last_i = {w: s.last_i for w, s in states.items()}
         self._sorted = {w: s.sorted for w, s in states.items()}
@@ -57,6 +71,7 @@ class Writer:
         self._closing = False
         self.error: BaseException | None = None
         self._last: tuple | None = None
+        self.done = UnitSet(done.ranges() if done else ())   # every unit known complete
         # Started with the first results, not before: a process pool forks its
         # workers only while the process has a single thread (pool/process.py).
         self._thread: threading.Thread | None = None
@@ -104,7 +119,8 @@ class Writer:
                     self._thread = threading.Thread(target=self._loop, daemon=True,
                                                     name="papy-results-commit")
                     self._thread.start()
-                f.write(data)
+                _write_all(f, data)
+                self._size[w] += len(data)
                 self._records[w] += len(results)
                 if not loose:
                     first_i = (canonical(w, first_eval)) * prod
@@ -150,9 +166,7 @@ class Writer:
     def commit(self) -> None:
         """Make what was written so far durable and say so in the journal."""
         with self._lock:
-            for f in self._files.values():
-                f.flush()
-            files = {w: [f.tell(), self._records[w]] for w, f in self._files.items()}
+            files = {w: [self._size[w], self._records[w]] for w in self._files}
             verified = all(feed.verified for feed in self.feeds)
             done = self.tracker.take() if verified and self.tracker is not None else None
             inputs = {feed.name: list(feed.checkpoint()) for feed in self.feeds}
@@ -167,9 +181,13 @@ class Writer:
                                   "t": round(time.time(), 3)}
         if done:
             record["done"] = done.ranges()
+            self.done.update(done)
         if unchecked:
             record["unchecked"] = unchecked
-        self.journal.append(record)
+        if self.journal.lines >= ROTATE:   # a run of days: keep the journal small
+            self.journal.rewrite(dict(record, done=self.done.ranges()))
+        else:
+            self.journal.append(record)
         self._last = key
 
     def close(self, state: str | None, exit_code: int | None = None) -> None:
@@ -209,4 +227,4 @@ class Writer:
             if not ok and not self.plan.loose(w):
                 self._files[w].close()
                 sort_file(self.paths[w])
-                self._files[w] = open(self.paths[w], "ab")
+                self._files[w] = open(self.paths[w], "ab", buffering=0)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,25 @@ def test_a_second_writer_is_refused_while_the_first_runs(tmp_path):
     assert first.returncode == 130, err
     assert read_journal(out).end["state"] == "stopped"
     assert not (out / ".papy-lock").exists()
+
+
+def _slow_double(inbox):
+    time.sleep(0.001)          # (the node's work: commits happen while it runs)
+    return inbox[0] * 2
+
+
+def test_a_long_journal_is_rewritten_as_one_record(tmp_path, monkeypatch):
+    from papy_engine import Piper, Plumber
+    from papy_engine.durable import open_results, writer
+    monkeypatch.setattr(writer, "ROTATE", 6)
+    p = Plumber()
+    p.add_piper(Piper(_slow_double, name="double"))
+    session = open_results(tmp_path, p, [range(300)], interval=0.005)
+    p.start(session.datas, sinks=session.sinks)
+    p.run()
+    p.wait(30)
+    session.close(p.state, 0)
+    lines = (tmp_path / ".papy-journal").read_bytes().count(b"\n")
+    state = read_journal(tmp_path)
+    assert lines <= 8 and state.finished and state.done.ranges() == [[0, 300]]
+    assert read_results(tmp_path / "double.jsonl") == [2 * i for i in range(300)]
