@@ -48,6 +48,11 @@ def item_bytes(x: Any, depth: int = 0) -> bytes:
         Unpicklable: the item is of a type that cannot be compared across runs.
     """
     t = type(x)
+    if t is int:                       # (the common cases first: no struct, no lookup)
+        return b"i%d;" % x
+    if t is str:
+        body = x.encode("utf-8", "surrogatepass")
+        return b"s%d:" % len(body) + body
     tag = _SCALAR.get(t)
     if tag is not None:
         if t is str:

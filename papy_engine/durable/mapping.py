@@ -93,6 +93,10 @@ class Mapper:
             pe, off = divmod(e, self.plan.produce[parent])
         return self.canonical(parent, pe) * self.plan.produce[parent] + off
 
+    def is_identity(self, piper: str) -> bool:
+        """True when ``canonical(piper, e) == e`` (a fresh run, an anchored piper)."""
+        return self.done is None and piper not in self.plan.via
+
     def unit(self, piper: str, canonical_eval: int) -> int:
         return canonical_eval // self.plan.evals[piper]
 

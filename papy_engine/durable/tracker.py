@@ -42,6 +42,33 @@ class Tracker:
         if have >= self.need(w, unit):
             self._check(unit)
 
+    def add_counts(self, w: str, units: dict[int, int]) -> None:
+        """``units[u]`` more results of unit ``u`` were written for piper ``w``."""
+        counts = self.counts[w]
+        full = self._full[w] if self._evals[w] is None else None
+        single = len(self.counts) == 1
+        done: list[int] = []
+        for unit, n in units.items():
+            have = counts.get(unit, 0) + n
+            if have < (full if full is not None else self.need(w, unit)):
+                counts[unit] = have
+            elif single:
+                counts.pop(unit, None)
+                done.append(unit)
+            else:
+                counts[unit] = have
+                self._check(unit)
+        if done:
+            done.sort()
+            a = b = done[0]
+            for u in done[1:] + [-1]:
+                if u == b + 1:
+                    b = u
+                    continue
+                self.fresh.add_range(a, b + 1)
+                self.complete.add_range(a, b + 1)
+                a = b = u
+
     def _check(self, unit: int) -> None:
         for w, counts in self.counts.items():
             if counts.get(unit, 0) < self.need(w, unit):

@@ -86,53 +86,63 @@ class Writer:
         return out
 
     def _sink(self, w: str):
-        prod = self.plan.produce[w]
-        loose = self.plan.loose(w)
+        prod, loose = self.plan.produce[w], self.plan.loose(w)
+        per = self.plan.evals.get(w, 1)
         tap = self.mapper.taps.get(w)
         canonical: Callable[[str, int], int] = self.mapper.canonical
         fix: Callable | None = self._error_index
         if not self.tracking:  # not resumable: number results as they come
             canonical, fix = (lambda _w, e: e), None
-        per = self.plan.evals.get(w, 1)
-        f = self._files[w]
+        identity = not self.tracking or self.mapper.is_identity(w)
 
         def write(first: int, results: list, first_eval: int = 0) -> None:
             if self.error is not None:
                 raise ResultsError(f"writing results failed: {self.error}") from self.error
-            if not results:
+            n = len(results)
+            if not n:
                 return
             if tap is not None:
-                tap.record(first, len(results), first_eval)
-            lines: list[str] = []
+                tap.record(first, n, first_eval)
+            n_evals = -(-n // prod)
+            evs: Any = (range(first_eval, first_eval + n_evals) if identity else
+                        [canonical(w, first_eval + j) for j in range(n_evals)])
+            if loose:
+                base = self._records[w]
+                text = "".join([encode(base + k, r, evs[k // prod], fix) + "\n"
+                                for k, r in enumerate(results)])
+            elif prod == 1:
+                text = "".join([encode(evs[k], r, None, fix) + "\n"
+                                for k, r in enumerate(results)])
+            else:
+                text = "".join([encode(evs[k // prod] * prod + k % prod, r, None, fix) + "\n"
+                                for k, r in enumerate(results)])
             units: dict[int, int] = {}
-            base = self._records[w] if loose else 0
-            for k, r in enumerate(results):
-                ce = canonical(w, first_eval + k // prod)
-                units[ce // per] = units.get(ce // per, 0) + 1
-                if loose:
-                    lines.append(encode(base + k, r, ce, fix))
-                else:
-                    lines.append(encode(ce * prod + k % prod, r, None, fix))
-            data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
-            with self._lock:
-                if self._thread is None and not self._closing:
-                    self._thread = threading.Thread(target=self._loop, daemon=True,
-                                                    name="papy-results-commit")
-                    self._thread.start()
-                _write_all(f, data)
-                self._size[w] += len(data)
-                self._records[w] += len(results)
-                if not loose:
-                    first_i = (canonical(w, first_eval)) * prod
-                    self._sorted[w] = self._sorted[w] and first_i > self._last_i[w]
-                    self._last_i[w] = max(self._last_i[w], ce * prod + (len(results) - 1) % prod)
-                if self.tracker is not None:
-                    for unit, n in units.items():
-                        self.tracker.add(w, unit, n)
-                self._pending += len(results)
-                if self._pending >= self.max_pending:
-                    self._cond.notify_all()
+            for j, ev in enumerate(evs):
+                units[ev // per] = units.get(ev // per, 0) + min(prod, n - j * prod)
+            span = (evs[0] * prod, evs[-1] * prod + (n - 1) % prod)
+            self._store(w, text.encode("utf-8", "surrogatepass"), n, units,
+                        None if loose else span)
         return write
+
+    def _store(self, w: str, data: bytes, n: int, units: dict[int, int],
+               span: tuple[int, int] | None) -> None:
+        """Append a batch's records to ``w``'s file and count its units (one lock)."""
+        with self._lock:
+            if self._thread is None and not self._closing:
+                self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                name="papy-results-commit")
+                self._thread.start()
+            _write_all(self._files[w], data)
+            self._size[w] += len(data)
+            self._records[w] += n
+            if span is not None:   # ordered: still sorted if it continues past the last i
+                self._sorted[w] = self._sorted[w] and span[0] > self._last_i[w]
+                self._last_i[w] = max(self._last_i[w], span[1])
+            if self.tracker is not None:
+                self.tracker.add_counts(w, units)
+            self._pending += n
+            if self._pending >= self.max_pending:
+                self._cond.notify_all()
 
     def _error_index(self, ph: _Placeholder) -> Any:
         if ph.index is None or not self.mapper.known(ph.piper or ""):
