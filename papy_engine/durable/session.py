@@ -252,11 +252,13 @@ def _start(directory: Path, lock: DirLock, plumber: Any, plan: UnitPlan,
                     done=done)
     feeds = []
     for p, data in zip(plumber.get_inputs(), datas):
+        per = plan.per_unit.get(p.name) if tracking else None
         want = (expect or {}).get(p.name)
-        feeds.append(InputFeed(p.name, data, plan.per_unit.get(p.name) if tracking else None,
-                               skip=done, expect=tuple(want) if want else None,
+        feeds.append(InputFeed(p.name, data, per, skip=done,
+                               expect=tuple(want) if want and per else None,
                                on_end=writer.input_ended))
-    writer.feeds = feeds
+    # Inputs that feed no written piper are neither skipped nor checked.
+    writer.feeds = [f for f, p in zip(feeds, plumber.get_inputs()) if p.name in plan.per_unit]
     journal.append({"kind": "session", "n": sessions + 1, "pid": os.getpid(),
                     "resume": bool(done) or expect is not None, "t": round(time.time(), 3)})
     return Session(directory, list(feeds), writer.sinks(), paths, notes,

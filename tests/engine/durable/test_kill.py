@@ -88,6 +88,7 @@ def test_killed_runs_resume_to_the_results_of_an_uninterrupted_run(tmp_path_fact
         FIGURES["mismatches"] += 1
     assert got == want, f"{case!r}\nkills {kills}\nscript {script}"
     assert killrun.leftovers(out) == []
+    assert read_journal(out).done == read_journal(tmp / "ref").done    # every unit complete
     FIGURES["pipelines"] += 1
 
 

@@ -239,3 +239,23 @@ def test_a_long_journal_is_rewritten_as_one_record(tmp_path, monkeypatch):
     state = read_journal(tmp_path)
     assert lines <= 8 and state.finished and state.done.ranges() == [[0, 300]]
     assert read_results(tmp_path / "double.jsonl") == [2 * i for i in range(300)]
+
+
+def test_a_saved_script_resumes_itself(tmp_path):
+    path = tmp_path / "self.py"
+    path.write_text(script(tmp_path).read_text() + textwrap.dedent("""
+
+        if __name__ == "__main__":
+            import sys
+
+            from papy_engine.cli import run_script_main
+
+            sys.exit(run_script_main(pipeline, INPUTS, sys.argv[1:]))
+        """))
+    env = dict(os.environ, PAPY_TEST_FAIL_AT="70")
+    cmd = [sys.executable, str(path), "--results", str(tmp_path / "out"), "--quiet"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 1 and "input failed at 70" in first.stderr
+    second = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1 and "resuming the run" in second.stderr, second.stderr
+    assert len(read_results(tmp_path / "out/total.jsonl")) == 200
