@@ -34,7 +34,7 @@ from typing import IO, Any
 from .unitset import UnitSet
 
 __all__ = ["JOURNAL", "Journal", "JournalState", "read_journal", "encode_line",
-           "decode_line", "fsync_dir", "write_atomic"]
+           "decode_line", "fsync_dir", "write_atomic", "append_record"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class JournalState:
     sessions: int = 0
     end: dict | None = None        # the last session's end record, if it ended
     torn: int = 0                  # bytes ignored at the end
+    compacting: bool = False       # a resume began compacting the files and was cut short
 
     @property
     def finished(self) -> bool:
@@ -127,6 +128,21 @@ def _apply(state: JournalState, record: dict) -> None:
         state.unchecked.update(record.get("unchecked", {}))
     elif kind == "end":
         state.end = record
+    elif kind == "compact":
+        state.compacting = True
+
+
+def append_record(directory: str | os.PathLike, state: JournalState, record: dict) -> None:
+    """Append ``record`` durably to an existing journal, after cutting its torn tail."""
+    path = Path(directory) / JOURNAL
+    with open(path, "r+b") as f:
+        f.seek(0, os.SEEK_END)
+        f.truncate(f.tell() - state.torn)
+        f.seek(0, os.SEEK_END)
+        f.write(encode_line(record))
+        f.flush()
+        os.fsync(f.fileno())
+    state.torn = 0
 
 
 def fsync_dir(directory: str | os.PathLike) -> None:

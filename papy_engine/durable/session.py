@@ -27,7 +27,8 @@ from ..results import file_name, pipers_to_write
 from .files import FileState, compact
 from .fingerprint import differences, fingerprint
 from .inputs import InputFeed
-from .journal import Journal, JournalState, fsync_dir, read_journal
+from .journal import (JOURNAL, Journal, JournalState, append_record, fsync_dir,
+                      read_journal)
 from .lock import DirLock
 from .mapping import Mapper
 from .units import UnitPlan, plan_units
@@ -122,6 +123,7 @@ def _open(directory: Path, lock: DirLock, plumber: Any, datas: list, script_path
         state = read_journal(directory)
     except ValueError as exc:
         raise ResultsError(f"{directory}: {exc}") from None
+    _remove_temp_files(directory, state)
     notes: list[str] = []
     if state is not None and state.finished and resume:
         notes.append(f"the run in {directory} finished; nothing to resume")
@@ -132,6 +134,16 @@ def _open(directory: Path, lock: DirLock, plumber: Any, datas: list, script_path
         _check_fresh(directory, plan, state, resume, notes)
         return _fresh(directory, lock, plumber, plan, fp, datas, notes, interval)
     return _resumed(directory, lock, plumber, plan, fp, state, datas, force, notes, interval)
+
+
+def _remove_temp_files(directory: Path, state: JournalState | None) -> None:
+    """Temp files a run killed while rewriting a file left behind (we hold the lock)."""
+    names = [JOURNAL] + list((state.header.get("files") or {}).values() if state else [])
+    for name in names:
+        try:
+            (directory / f"{name}.tmp").unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _check_fresh(directory: Path, plan: UnitPlan, state: JournalState | None, resume: bool,
@@ -208,6 +220,10 @@ def _resumed(directory: Path, lock: DirLock, plumber: Any, plan: UnitPlan, fp: d
     if changes:
         notes.append("resuming despite changes (--force): " + "; ".join(changes))
     paths = _paths(directory, header["files"])
+    # Say so before touching the files: a crash while compacting leaves files
+    # shorter than the journal claims, which is then expected (and safe: compacting
+    # only drops records of units that are not complete).
+    append_record(directory, state, {"kind": "compact", "t": round(time.time(), 3)})
     states = _compact_all(plan, paths, state)
     header = dict(header, fingerprint=fp)
     journal = Journal(directory, header,
@@ -232,6 +248,8 @@ def _compact_all(plan: UnitPlan, paths: dict[str, Path],
             ev = e if loose else i // prod
             return ev is not None and (ev // per) in done
         limit = state.files.get(w, [0, 0])[0]
+        if state.compacting and path.exists():
+            limit = min(limit, path.stat().st_size)
         out[w] = compact(path, limit, keep, loose)
     return out
 

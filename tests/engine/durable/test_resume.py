@@ -259,3 +259,59 @@ def test_a_saved_script_resumes_itself(tmp_path):
     second = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=60)
     assert second.returncode == 1 and "resuming the run" in second.stderr, second.stderr
     assert len(read_results(tmp_path / "out/total.jsonl")) == 200
+
+
+TWO = '''\
+import time
+
+from papy_engine import IMap, Piper, Plumber
+
+
+def square(inbox):
+    return inbox[0] ** 2
+
+
+def slow_total(inbox):
+    time.sleep(0.003)
+    return inbox[0] + 1
+
+
+def pipeline():
+    pool = IMap(worker_num=2, worker_type='thread', name='pool')
+    plumber = Plumber()
+    plumber.add_pipe((Piper(square, name='square', parallel=pool, track=True),
+                      Piper(slow_total, name='total', track=True)))
+    return plumber
+
+
+INPUTS = [range(400)]
+'''
+
+
+def test_a_resume_killed_while_compacting_the_files_resumes_later(tmp_path, capsys,
+                                                                   monkeypatch):
+    """Compacting drops records of incomplete units: a file gets shorter than the
+    journal says, until the journal is rewritten.  A crash in between is expected."""
+    from killrun import Attempt, result_lines
+    from papy_engine.durable import session as session_module
+    path = tmp_path / "two.py"
+    path.write_text(TWO)
+    run(path, "--results", tmp_path / "ref", capsys=capsys)
+    out = tmp_path / "out"
+    Attempt(path, out).kill_when(lambda: out.exists() and result_lines(out) > 450
+                                 and read_journal(out).done)
+    real = session_module.compact
+
+    def compact_then_crash(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt   # the process dies after compacting one file
+    monkeypatch.setattr(session_module, "compact", compact_then_crash)
+    code, err = run(path, "--results", out, "--resume", capsys=capsys)
+    assert code == 130            # (the command line reports the interruption)
+    state = read_journal(out)
+    assert state.compacting and (out / "square.jsonl").stat().st_size < state.files["square"][0]
+    monkeypatch.setattr(session_module, "compact", real)
+    code, err = run(path, "--results", out, "--resume", capsys=capsys)
+    assert code == 0 and "resuming" in err, err
+    for name in ("square.jsonl", "total.jsonl"):
+        assert values(out / name) == values(tmp_path / "ref" / name)
