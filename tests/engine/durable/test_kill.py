@@ -33,6 +33,7 @@ from pipeline_strategies import cases  # (killrun put tests/engine/semantics on 
 
 SOAK = os.environ.get("PAPY_SOAK") == "1"
 EXAMPLES = 400 if SOAK else 12
+FIGURES.setdefault("mismatches", 0)
 
 pytestmark = pytest.mark.timeout(7200 if SOAK else 240)
 
