@@ -228,9 +228,30 @@ class Writer:
         if state is None:
             return
         if state == "finished":
+            self._check_complete()
             self._sort()
         self.journal.append({"kind": "end", "state": state, "exit": exit_code,
                              "t": round(time.time(), 3)})
+
+    def _check_complete(self) -> None:
+        """A finished run has every unit complete and every result once: else say so
+        (no end record, so the folder stays resumable) rather than claim it finished."""
+        tracker = self.tracker
+        if tracker is None:
+            return
+        evals = self.plan.evaluations(tracker.totals)
+        units = tracker.units_total()
+        problems = []
+        for w in self.plan.written:
+            n = evals[w]
+            want = None if n is None else n * self.plan.produce[w]
+            if want is not None and self._records[w] != want:
+                problems.append(f"{w!r} has {self._records[w]} results, {want} expected")
+        if units is not None and self.done.ranges() != ([[0, units]] if units else []):
+            problems.append(f"complete units {self.done.ranges()}, expected [[0, {units}]]")
+        if problems:
+            raise ResultsError("the run finished but its results are not whole: "
+                               + "; ".join(problems))
 
     def _sort(self) -> None:
         for w, ok in self._sorted.items():

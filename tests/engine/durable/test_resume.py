@@ -315,3 +315,28 @@ def test_a_resume_killed_while_compacting_the_files_resumes_later(tmp_path, caps
     assert code == 0 and "resuming" in err, err
     for name in ("square.jsonl", "total.jsonl"):
         assert values(out / name) == values(tmp_path / "ref" / name)
+
+
+def _triple(inbox):
+    return inbox[0] * 3
+
+
+def test_a_run_never_ends_finished_with_a_result_missing(tmp_path):
+    from papy_engine import Piper, Plumber, ResultsError
+    from papy_engine.durable import open_results
+    p = Plumber(stride=10)
+    p.add_piper(Piper(_triple, name="triple"))
+    session = open_results(tmp_path, p, [range(100)])
+    sink, calls = session.sinks["triple"], []
+
+    def lossy(first, results, first_eval):   # a bug that loses one batch
+        calls.append(first)
+        if len(calls) != 3:
+            sink(first, results, first_eval)
+    p.start(session.datas, sinks={"triple": lossy})
+    p.run()
+    assert p.wait(30) and p.state == "finished"
+    with pytest.raises(ResultsError, match="not whole: 'triple' has 90 results, 100 expected"):
+        session.close("finished", 0)
+    state = read_journal(tmp_path)
+    assert not state.finished and state.done.ranges() == [[0, 20], [30, 100]]
