@@ -42,7 +42,7 @@ pytestmark = pytest.mark.timeout(7200 if SOAK else 240)
 def kill_cases(draw):
     case = draw(cases(max_pipers=5, processes=True))
     n = len(case.spec.inputs)
-    lengths = draw(st.lists(st.integers(0, 160), min_size=n, max_size=n))
+    lengths = draw(st.lists(st.integers(0, 600 if SOAK else 160), min_size=n, max_size=n))
     case.spec.inputs = [list(range(1000 * k, 1000 * k + m)) for k, m in enumerate(lengths)]
     if case.pools and draw(st.booleans()):
         case.pools[0].kind = "process"   # (cases() keeps at most one process pool)
