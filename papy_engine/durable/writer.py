@@ -3,14 +3,16 @@
 Data flow::
 
     piper streams --sink(first, results, first_eval)--> encode (in the piper's thread)
-        --under the lock--> result file buffers, Tracker (units complete)
+        --under the lock--> write() to the result files (unbuffered), Tracker (units complete)
     commit thread, every second or every few thousand results:
-        under the lock: flush files, note their sizes, take the units completed
+        under the lock: note the files' sizes, take the units completed
         outside it:     fsync every file, then append a commit to the journal (fsynced)
 
 so a commit never names bytes or units that are not on disk.  A failure to
 write or fsync is kept and raised from the next sink call: the run then
-fails instead of going on with results that would be lost.
+fails instead of going on with results that would be lost.  When a run
+finishes, the records are checked against the input lengths before the
+journal says so (:meth:`Writer._check_complete`).
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ResultsError, _Placeholder
