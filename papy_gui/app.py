@@ -84,7 +84,7 @@ class App:
         self.palette = palette or Palette.load()
         self.run_state = RunState()
         self.run_data = RunData(self.run_state)
-        self.bridge = RunBridge(self.run_state, data=self.run_data)
+        self.bridge = RunBridge(self.run_state, data=self.run_data, keep_warm=True)
         self.namespace: dict = {}
         self.dialogs = dialogs or Dialogs(root, self.modal)
         self.log_handler = QueueLogHandler(logging.INFO)

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from papy_engine import script
+from papy_engine.pool import warm
 from papy_engine.script import PipelineDescription
 
 from .model.events import BridgeEvent, RunEvent
@@ -109,8 +110,15 @@ class RunBridge:
     """Runs one pipeline at a time off the Tk thread and feeds a :class:`RunState`."""
 
     def __init__(self, run_state: RunState, builder: Builder = default_builder,
-                 data: RunData | None = None) -> None:
+                 data: RunData | None = None, keep_warm: bool = False) -> None:
+        """``keep_warm``: keep the local workers of a run for the next one (and
+        start the fork server now), until :meth:`close`; a second run with the
+        same pool settings then starts no process."""
         self.run_state = run_state
+        self.keep_warm = keep_warm
+        if keep_warm:
+            warm.keep_warm()
+            warm.prestart()
         self.builder = builder
         self.data = data if data is not None else RunData(run_state)
         self.events: queue.SimpleQueue[tuple[int, RunEvent]] = queue.SimpleQueue()
@@ -314,3 +322,5 @@ class RunBridge:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
         self.wait_idle(10.0)
+        if self.keep_warm:
+            warm.keep_warm(False)  # stops the workers kept for a next run

@@ -312,6 +312,22 @@ def default_start_method() -> str:
     return "spawn"
 
 
+def start_fork_server() -> bool:
+    """Start the fork server now, if this process would use one; True if it did.
+
+    It otherwise starts with the first pool that needs it, which then pays
+    for a new interpreter and its imports (a few hundred milliseconds).  A
+    program that will run pools later (the editor) calls this early, off its
+    UI thread.  The server lives as long as this process.
+    """
+    if default_start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver
+    _context("forkserver")
+    forkserver.ensure_running()
+    return True
+
+
 def _context(method: str) -> Any:
     """The multiprocessing context (typeshed's BaseContext lacks Process)."""
     ctx = get_context(method)

@@ -9,7 +9,8 @@ instead of starting new ones.  Before a worker waits here it forgets the
 tasks of the run it served and frees the items it dumped that nobody loaded
 (as its exit would have).  :func:`close` stops every waiting worker; it runs
 at interpreter exit as well.  Without :func:`keep_warm` nothing is kept and
-pools stop their workers when their run ends.
+pools stop their workers when their run ends.  :func:`prestart` starts the
+fork server early, so even the first pool starts fast.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import logging
 import threading
 from typing import Any
 
-__all__ = ["keep_warm", "take", "keep", "close", "idle_count"]
+__all__ = ["keep_warm", "prestart", "take", "keep", "close", "idle_count"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,22 @@ def keep_warm(on: bool = True) -> None:
         _enabled = on
     if not on:
         close()
+
+
+def prestart() -> threading.Thread:
+    """Start the fork server on a daemon thread (see ``process.start_fork_server``),
+    so the first pool of a program that already runs threads starts like a
+    later one; returns the thread (join it to wait)."""
+    from .process import start_fork_server
+
+    def start() -> None:
+        try:
+            start_fork_server()
+        except Exception:
+            log.warning("could not start the fork server early", exc_info=True)
+    t = threading.Thread(target=start, name="papy-forkserver-start", daemon=True)
+    t.start()
+    return t
 
 
 def take(key: tuple, n: int) -> list[Any]:

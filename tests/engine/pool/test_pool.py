@@ -256,3 +256,29 @@ def test_a_warm_worker_forgets_the_last_runs_tasks_and_items(tmp_path):
         assert wait_until(lambda: not list(tmp_path.iterdir()), 10)
     finally:
         warm.keep_warm(False)
+
+
+def test_prestart_starts_the_fork_server_a_threaded_process_will_use():
+    import threading
+
+    import psutil
+
+    from papy_engine.pool import warm
+    from papy_engine.pool.process import default_start_method
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)     # a process with threads (an editor)
+    other.start()
+    try:
+        assert default_start_method() == "forkserver"
+        warm.prestart().join(30)
+
+        def servers():
+            return [p for p in psutil.Process().children()
+                    if "forkserver" in " ".join(p.cmdline())]
+        assert len(servers()) == 1
+        with IMap(abs, range(-5, 5), worker_num=2, worker_type="process") as m:
+            assert list(m) == [abs(x) for x in range(-5, 5)]
+        assert len(servers()) == 1    # the pool used it: no second server
+    finally:
+        done.set()
+        other.join()
