@@ -23,7 +23,7 @@ from papy_engine import is_placeholder
 
 from ..model import preview
 from ..model.run_data import Items, RunData, Target
-from .highlight import MONO
+from .text_window import show_value
 from .tree_rows import Row, insert_rows
 
 COLUMNS = (("type", "Type", 110), ("size", "Size", 90), ("value", "Value", 520))
@@ -156,24 +156,3 @@ class DataView(ttk.Frame):
             self._cmd_show_all()
             return "break"
         return None
-
-
-def show_value(master: tk.Misc, title: str, text: str) -> tk.Toplevel:
-    """A window showing ``text`` whole (monospaced, read-only); Escape closes it."""
-    top = tk.Toplevel(master)
-    top.title(title)
-    top.transient(master.winfo_toplevel())
-    frame = ttk.Frame(top, padding=8)
-    frame.pack(fill="both", expand=True)
-    body = tk.Text(frame, width=100, height=28, wrap="char", font=MONO, background="#fbfbfc")
-    bar = ttk.Scrollbar(frame, command=body.yview)
-    body.configure(yscrollcommand=bar.set)
-    ttk.Button(frame, text="Close", command=top.destroy).pack(side="bottom", anchor="e",
-                                                               pady=(6, 0))
-    bar.pack(side="right", fill="y")
-    body.pack(fill="both", expand=True)
-    body.insert("1.0", text)
-    body.configure(state="disabled")
-    top.bind("<Escape>", lambda e: top.destroy())
-    top.focus_set()
-    return top

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from .dialogs import Dialogs
+from .text_window import log_text
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 COLORS = {"DEBUG": "#8a8f98", "INFO": "#1d2935", "WARNING": "#b36b00", "ERROR": "#c0392b",
@@ -38,16 +39,6 @@ DRAIN_MAX = 5000
 #: the queue has been quiet for QUIET_S, when the whole view is redrawn once.
 DRAW_MAX = 400
 QUIET_S = 0.5
-
-
-_NAV_KEYS = {"Up", "Down", "Left", "Right", "Prior", "Next", "Home", "End"}
-
-
-def _read_only_key(event: tk.Event) -> str | None:
-    """Let navigation and Ctrl+C / Ctrl+A through; refuse every edit."""
-    if event.keysym in _NAV_KEYS or (event.state & 0x4 and event.keysym.lower() in ("c", "a")):
-        return None
-    return "break"
 
 
 class QueueLogHandler(logging.Handler):
@@ -111,17 +102,7 @@ class LogView(ttk.Frame):
         self.file_button.pack(side="right", padx=4)
         self.file_label = ttk.Label(bar, text="", style="Hint.TLabel")
         self.file_label.pack(side="right", padx=4)
-        self.text = tk.Text(self, height=8, wrap="none", font=("DejaVu Sans Mono", 9),
-                            background="#fbfbfc", padx=6, pady=2, cursor="arrow")
-        # read-only by bindings, not by toggling -state: configuring a Text makes
-        # Tk re-measure every line, tens of ms per drain with a full view
-        self.text.bind("<Key>", _read_only_key)
-        for seq in ("<<Paste>>", "<<Cut>>", "<<Clear>>", "<<PasteSelection>>"):
-            self.text.bind(seq, lambda e: "break")
-        scroll = ttk.Scrollbar(self, command=self.text.yview)
-        self.text.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.text.pack(fill="both", expand=True)
+        self.text = log_text(self, cursor="arrow")
         for level, color in COLORS.items():
             self.text.tag_configure(level, foreground=color)
         self.text.tag_configure("node", underline=True)

@@ -18,19 +18,12 @@ from tkinter import ttk
 
 from ..model.output_log import LINES
 from ..model.run_data import RunData
-from .highlight import MONO
+from .text_window import log_text
 
 DRAW_MAX = 200      # lines drawn at most per draw
 DRAW_PERIOD = 0.1   # seconds between two draws while lines keep coming
 QUIET_S = 0.5       # after a burst, the whole view is drawn once this long passed
 ALL = "(all nodes)"
-_NAV_KEYS = {"Up", "Down", "Left", "Right", "Prior", "Next", "Home", "End"}
-
-
-def _read_only_key(event: tk.Event) -> str | None:
-    if event.keysym in _NAV_KEYS or (event.state & 0x4 and event.keysym.lower() in ("c", "a")):
-        return None
-    return "break"
 
 
 class OutputView(ttk.Frame):
@@ -59,15 +52,7 @@ class OutputView(ttk.Frame):
         self.count = ttk.Label(bar, text=f"What node functions print (the last {LINES:,} "
                                          "lines).", style="Hint.TLabel")
         self.count.pack(side="left", padx=10)
-        self.text = tk.Text(self, height=8, wrap="none", font=(MONO[0], 9),
-                            background="#fbfbfc", padx=6, pady=2)
-        self.text.bind("<Key>", _read_only_key)
-        for seq in ("<<Paste>>", "<<Cut>>", "<<Clear>>", "<<PasteSelection>>"):
-            self.text.bind(seq, lambda e: "break")
-        scroll = ttk.Scrollbar(self, command=self.text.yview)
-        self.text.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.text.pack(fill="both", expand=True)
+        self.text = log_text(self)
         self.text.tag_configure("node", foreground="#1f78d1")
         self.text.tag_configure("note", foreground="#8a8f98")
 
