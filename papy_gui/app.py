@@ -184,8 +184,8 @@ class App:
     def _on_tab(self, _event: tk.Event | None = None) -> None:
         """Only the data tab on screen reads and draws (see _tick)."""
         shown = self.bottom.select()
-        for view in (self.data_view, self.errors_view, self.output_view):
-            view.visible = str(view) == shown
+        for tab in (self.data_view, self.errors_view, self.output_view):
+            tab.visible = str(tab) == shown
         self.root.update_idletasks()  # the tab's size, so that it can scroll to its end
         self._drain_views()
 
