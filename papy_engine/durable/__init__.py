@@ -21,10 +21,10 @@ See docs/long-runs.md for what is guaranteed.
 """
 from .folder import Unfinished, exit_status, unfinished_run
 from .journal import JOURNAL, read_journal
-from .lock import LOCK, DirLock
+from .lock import LOCK, DirLock, lock_holder
 from .session import Session, open_results, peek_journal
 from .units import UnitPlan, plan_units
 
 __all__ = ["open_results", "Session", "peek_journal", "read_journal", "plan_units",
            "UnitPlan", "DirLock", "JOURNAL", "LOCK", "unfinished_run", "Unfinished",
-           "exit_status"]
+           "exit_status", "lock_holder"]

@@ -16,18 +16,14 @@ The rest is :func:`~.session.open_results` as ``papy run`` calls it.
 """
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ResultsError
-from .lock import DirLock
+from .lock import lock_holder
 from .session import peek_journal
 
 __all__ = ["Unfinished", "unfinished_run", "exit_status"]
-
-log = logging.getLogger(__name__)
 
 #: ``papy run``'s exit statuses (papy_engine.cli.status), as the end record keeps them
 _OK, _ERRORS, _INTERRUPTED = 0, 1, 130
@@ -41,14 +37,12 @@ class Unfinished:
         directory: the folder.
         ended: how its last session ended: ``"stopped"``, ``"failed"``, or None
             when it did not end at all (killed, crashed, the machine went down).
-        sessions: how many sessions (the first run and its resumes) wrote it.
         complete: input piper -> how many of its items have all their results written.
         results: result records durably written, over every file.
         busy: None, or why it cannot be resumed now (another run writes it).
     """
     directory: Path
     ended: str | None
-    sessions: int
     complete: dict[str, int] = field(default_factory=dict)
     results: int = 0
     busy: str | None = None
@@ -68,9 +62,9 @@ def unfinished_run(directory: str | os.PathLike) -> Unfinished | None:
 
     None when the folder has no journal, an unreadable one, a finished run,
     or a run that wrote nothing durable yet (a new run may start there; a
-    resume would start from item 0 anyway).  Reads the journal and, only
-    when there is a run to offer, tries the folder's lock for a moment (to
-    say whether another run writes it now); changes nothing else.
+    resume would start from item 0 anyway).  Reads the journal and, when
+    there is a run to offer, whether another run holds the folder's lock now
+    (:func:`~.lock.lock_holder`); changes nothing in the folder.
     """
     directory = Path(directory)
     state = peek_journal(directory)
@@ -81,21 +75,8 @@ def unfinished_run(directory: str | os.PathLike) -> Unfinished | None:
         return None
     per_unit = (state.header.get("shape") or {}).get("per_unit") or {}
     complete = {name: len(state.done) * int(n) for name, n in per_unit.items()}
-    return Unfinished(directory, (state.end or {}).get("state"), state.sessions, complete,
-                      results, _busy(directory))
-
-
-def _busy(directory: Path) -> str | None:
-    lock = DirLock(directory)
-    try:
-        lock.acquire()
-    except ResultsError as exc:
-        return str(exc)
-    except OSError as exc:
-        log.debug("cannot try the lock of %s: %s", directory, exc)
-        return f"{directory} cannot be locked: {exc}"
-    lock.release()
-    return None
+    return Unfinished(directory, (state.end or {}).get("state"), complete, results,
+                      lock_holder(directory))
 
 
 def exit_status(stats: dict, failed: bool = False) -> int:

@@ -62,7 +62,7 @@ def test_a_stopped_run_is_offered_with_how_far_it_got_and_resumes(tmp_path):
     session.close(p.state, exit_status(p.stats))
     found = unfinished_run(tmp_path)
     assert found is not None and found.ended == "stopped" and found.busy is None
-    assert found.sessions == 1 and found.complete["inc"] >= 40 and found.results >= 40
+    assert found.complete["inc"] >= 40 and found.results >= 40
     assert found.describe().startswith(f"the run in {tmp_path} was stopped with the "
                                        "results of ")
     p, session = _run(tmp_path, resume=True)
@@ -70,6 +70,19 @@ def test_a_stopped_run_is_offered_with_how_far_it_got_and_resumes(tmp_path):
     session.close(p.state, exit_status(p.stats))
     assert unfinished_run(tmp_path) is None
     assert read_results(tmp_path / "inc.jsonl") == list(range(1, 101))
+
+
+def test_the_lock_probe_changes_nothing(tmp_path):
+    from papy_engine.durable import LOCK, DirLock, lock_holder
+    assert lock_holder(tmp_path) is None and not (tmp_path / LOCK).exists()
+    (tmp_path / LOCK).write_text('{"pid": 1}')   # left by a killed run: not held
+    assert lock_holder(tmp_path) is None and (tmp_path / LOCK).read_text() == '{"pid": 1}'
+    with DirLock(tmp_path):
+        assert "another run in this process" in lock_holder(tmp_path)
+        assert "another run in this process" in lock_holder(tmp_path)  # still held
+        with pytest.raises(Exception, match="another run in this process"):
+            DirLock(tmp_path).acquire()
+    assert lock_holder(tmp_path) is None
 
 
 def test_exit_status_is_papy_runs():
