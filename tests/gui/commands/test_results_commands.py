@@ -1,4 +1,4 @@
-"""Run > Save results…: the next runs stream their results to a folder, one .jsonl
+"""Run > Save results to…: the next runs stream their results to a folder, one .jsonl
 file per output (or tracked) node, as ``papy run --results`` writes them."""
 from __future__ import annotations
 
