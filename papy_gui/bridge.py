@@ -12,7 +12,9 @@ Data flow::
 Runs are started with ``capture_output=True``: what node functions print
 reaches the Output tab as ``"output"`` events, never only the terminal. A
 run can stream its results to disk (``results``: see
-:class:`ResultsTarget`); the runner thread opens and closes the files.
+:class:`ResultsTarget`); the runner thread opens and closes the files (the
+results factory runs on the Tk thread, and may refuse the run:
+:class:`RunRefused`).
 
 Every kind of event on the queue is named in :mod:`papy_gui.model.events`.
 Blocking engine calls (``pause``/``stop`` wait for their state) run on short
@@ -89,14 +91,22 @@ Sink = Callable[[int, list, int], None]
 class ResultsTarget(Protocol):
     """Where a run writes its results as they arrive (``commands/results.py``).
 
-    Both are called on the runner thread: ``open`` once the Plumber is built
-    (its sinks go to ``Plumber.start``), ``close`` once the run is over (what
-    it returns ends the run's status message, e.g. where the files are).
+    Both are called on the runner thread: ``open`` once the Plumber is built,
+    with the run's input iterables; it returns the inputs to start the
+    Plumber with (a resumed run's skip the items already done; None: nothing
+    left to run, a resumed run had finished) and the sinks for
+    ``Plumber.start``. ``close`` once the run is over, with the Plumber (None:
+    the run failed or never started, leave the folder resumable); what it
+    returns ends the run's status message, e.g. where the files are.
     """
 
-    def open(self, plumber: Pipeline) -> dict[str, Sink]: ...
+    def open(self, plumber: Pipeline, datas: list) -> tuple[list | None, dict[str, Sink]]: ...
 
-    def close(self) -> str: ...
+    def close(self, plumber: Pipeline | None) -> str: ...
+
+
+class RunRefused(Exception):
+    """Raised by the :attr:`RunBridge.results` factory: do not start this run (why)."""
 
 
 def default_builder(desc: PipelineDescription, namespace: dict) -> Pipeline:
@@ -144,6 +154,9 @@ class RunBridge:
         ``namespace`` is the run's own (see ``RunCommands.prepare``): from now on
         only the runner thread uses it. ``results``: stream the results there
         (by default, where :attr:`results` says).
+
+        Raises:
+            RunRefused: the results factory refused the run (nothing started).
         """
         if self.running:
             raise RuntimeError("a pipeline is already running")
@@ -188,24 +201,39 @@ class RunBridge:
                 log.info("not starting a pipeline built for a document that was closed")
                 return
             plumber.add_listener(put)
-            sinks = results.open(plumber) if results is not None else None
-            opened = results is not None
-            plumber.start(datas if datas is not None else [], capture_output=True, sinks=sinks)
+            datas, sinks = list(datas or []), None
+            if results is not None:
+                opened = True
+                todo, sinks = results.open(plumber, datas)
+                if todo is None:  # a resumed run that had finished: nothing to run
+                    opened = False
+                    put({"event": "run_ended", "state": "finished",
+                         "message": results.close(None)})
+                    return
+                datas = todo
+            plumber.start(datas, capture_output=True, sinks=sinks)
             # polled from now on: a Plumber that failed to start stays "idle", and
             # its stats would turn the run's "failed" back into "idle"
             self.plumber = plumber
             put({"event": "plumber_ready"})
             plumber.run()
             plumber.wait()
-            note = results.close() if results is not None else ""
             opened = False
+            note = results.close(plumber) if results is not None else ""
             put({"event": "run_ended", "state": plumber.state, "message": note})
         except BaseException as exc:  # report every failure to the window
             log.exception("the pipeline run failed")
             if opened and results is not None:
-                results.close()
+                self._abandon(results)
             put({"event": "run_ended", "state": "failed",
                  "message": f"{type(exc).__name__}: {exc}"})
+
+    @staticmethod
+    def _abandon(results: ResultsTarget) -> None:
+        try:
+            results.close(None)
+        except Exception:  # the run's own failure is what the user is told
+            log.exception("closing the results of a failed run failed")
 
     def _call(self, name: str, method: Callable[[], object]) -> None:
         """``method()`` (a blocking engine call named ``name``) on a helper thread."""

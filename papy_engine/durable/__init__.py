@@ -13,14 +13,18 @@
 * :mod:`.journal`, :mod:`.files`, :mod:`.writer` -- the journal, the result
   files, and the commit thread that ties them;
 * :mod:`.fingerprint`, :mod:`.lock` -- a changed script and a second writer are refused;
-* :mod:`.session` -- :func:`open_results`, what a run calls.
+* :mod:`.session` -- :func:`open_results`, what a run calls;
+* :mod:`.folder` -- :func:`unfinished_run` and :func:`exit_status`, for a program
+  that starts its own runs (the editor's "Save results to...").
 
 See docs/long-runs.md for what is guaranteed.
 """
+from .folder import Unfinished, exit_status, unfinished_run
 from .journal import JOURNAL, read_journal
-from .lock import LOCK, DirLock
+from .lock import LOCK, DirLock, lock_holder
 from .session import Session, open_results, peek_journal
 from .units import UnitPlan, plan_units
 
 __all__ = ["open_results", "Session", "peek_journal", "read_journal", "plan_units",
-           "UnitPlan", "DirLock", "JOURNAL", "LOCK"]
+           "UnitPlan", "DirLock", "JOURNAL", "LOCK", "unfinished_run", "Unfinished",
+           "exit_status", "lock_holder"]

@@ -27,7 +27,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["DirLock", "LOCK"]
+__all__ = ["DirLock", "LOCK", "lock_holder"]
 
 LOCK = ".papy-lock"
 _held: set[str] = set()
@@ -110,6 +110,35 @@ class DirLock:
             os.close(fd)
             with _held_lock:
                 _held.discard(self._key)
+
+
+def lock_holder(directory: str | os.PathLike) -> str | None:
+    """Why ``directory`` cannot be locked now (another run writes it), or None.
+
+    Changes nothing: a lock file a killed run left stays where it is.  The
+    probe never opens the lock file of a folder this process holds (closing
+    any descriptor of a file drops the process's POSIX locks on it), and runs
+    under the registry's lock so that no thread here takes it meanwhile.
+    """
+    if fcntl is None:  # pragma: no cover
+        return None
+    directory = Path(directory)
+    with _held_lock:
+        if os.path.realpath(directory) in _held:
+            return f"{directory} is being written by another run in this process"
+        try:
+            fd = os.open(directory / LOCK, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return f"{directory} is being written by another run ({_read_holder(fd)})"
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
 
 
 def _read_holder(fd: int) -> str:

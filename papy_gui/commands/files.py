@@ -5,7 +5,9 @@ unsaved edits, or a run in progress, asks first. An autosave copy is written
 shortly after each edit (debounced with ``after``) and removed on save;
 opening a file with a newer autosave offers to recover it, and so does the
 next start of the editor for an untitled document that was never saved.
-A recovered document is marked modified. Save first writes into the script
+A recovered document is marked modified. After opening or recovering a
+document, a run of it that the editor's death interrupted is offered back
+(``offer_resume``, commands/results.py). Save first writes into the script
 what its code takes from the console (:func:`~papy_gui.model.export.take_console_names`).
 """
 from __future__ import annotations
@@ -86,6 +88,7 @@ class FileCommands:
         log.info("opened %s", doc.path)
         self.app.message(f"opened {doc.path}")
         self._offer_recovery(doc)
+        self.app.commands.invoke("offer_resume")  # the editor died while it ran
         return True
 
     def recent_entries(self) -> list[tuple[str, Callable[[], object] | None]]:
@@ -115,7 +118,10 @@ class FileCommands:
                 "Recover it? (No deletes the autosave.)"):
             auto.unlink(missing_ok=True)
             return False
-        return self._recover(auto, None)
+        if not self._recover(auto, None):
+            return False
+        self.app.commands.invoke("offer_resume")  # the editor died while it ran
+        return True
 
     def _recover(self, auto: Path, doc_path: str | None) -> bool:
         try:

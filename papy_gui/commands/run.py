@@ -26,7 +26,7 @@ import logging
 
 from papy_engine import script
 
-from ..bridge import Pipeline
+from ..bridge import Pipeline, RunRefused
 from ..model.convert import to_description
 from ..model.errors import EditError
 from ..model.events import RunStateEvent
@@ -107,7 +107,11 @@ class RunCommands:
             log.info("%s", added)
         app.message(f"running {app.doc_title()}…")  # a new run clears the last one's message
         log.info("running %s", app.doc_title())
-        app.bridge.start(to_description(app.doc), datas, namespace)
+        try:  # Save results may ask about the folder first, and refuse
+            app.bridge.start(to_description(app.doc), datas, namespace)
+        except RunRefused as exc:
+            app.message(str(exc), True)
+            return False
         watching = (app.data_view, app.errors_view, app.output_view, app.log_view,
                     app.stats_view)
         if app.bottom.select() not in [str(tab) for tab in watching]:

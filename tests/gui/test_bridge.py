@@ -25,7 +25,7 @@ class FakePlumber:
         self.listeners.append(fn)
 
     def start(self, datas, capture_output=False, sinks=None):
-        self.capture_output, self.sinks = capture_output, sinks
+        self.capture_output, self.sinks, self.datas = capture_output, sinks, datas
 
     def run(self):
         self.state = "running"
@@ -133,16 +133,18 @@ def test_a_failed_pause_is_logged_and_the_run_goes_on(caplog):
 class Results:
     """A ResultsTarget that records what the runner thread did with it."""
 
-    def __init__(self):
+    def __init__(self, todo=("skipped",)):
         self.opened_with = None
-        self.closed = 0
+        self.closed_with = []
+        self.todo = todo
 
-    def open(self, plumber):
-        self.opened_with = plumber
-        return {"a": lambda first, results, first_eval: None}
+    def open(self, plumber, datas):
+        self.opened_with = (plumber, datas)
+        todo = None if self.todo is None else [list(self.todo)]
+        return todo, {"a": lambda first, results, first_eval: None}
 
-    def close(self):
-        self.closed += 1
+    def close(self, plumber):
+        self.closed_with.append(plumber)
         return "results in /somewhere (a.jsonl)"
 
 
@@ -152,15 +154,16 @@ def test_runs_capture_output_and_stream_results_where_asked():
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
     results = Results()
     bridge.results = lambda: results
-    bridge.start(Desc(), [], {})
+    bridge.start(Desc(), [range(3)], {})
     assert poll_until(bridge, lambda: bridge.plumber is fake and rs.state == "running")
     assert fake.capture_output is True and list(fake.sinks) == ["a"]
-    assert results.opened_with is fake and bridge.data.source is fake
+    assert results.opened_with == (fake, [range(3)]) and bridge.data.source is fake
+    assert fake.datas == [["skipped"]]  # the inputs the target gave (a resume skips items)
     for fn in fake.listeners:  # what node functions print, from an engine thread
         fn({"event": "output", "piper": "a", "text": "hello\nhalf a line"})
     fake.release.set()
     assert poll_until(bridge, lambda: rs.state == "finished")
-    assert results.closed == 1 and rs.message == "results in /somewhere (a.jsonl)"
+    assert results.closed_with == [fake] and rs.message == "results in /somewhere (a.jsonl)"
     assert [t for _, _, t in bridge.data.output.lines] == ["hello", "half a line"]
     assert bridge.wait_idle(10)
     bridge.detach()  # a new document: the run's data goes with it
@@ -174,7 +177,7 @@ def test_results_that_cannot_be_opened_fail_the_run_before_it_starts(monkeypatch
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
 
     class Unwritable(Results):
-        def open(self, plumber):
+        def open(self, plumber, datas):
             raise PermissionError("/results is read-only")
     bridge.start(Desc(), [], {}, results=Unwritable())
     assert poll_until(bridge, lambda: rs.state == "failed")
@@ -184,3 +187,37 @@ def test_results_that_cannot_be_opened_fail_the_run_before_it_starts(monkeypatch
     for _ in range(5):
         bridge.poll()
     assert rs.state == "failed" and fake.stats_reads == 0  # ...so never polled into "idle"
+
+
+def test_a_failed_open_leaves_the_folder_resumable_and_nothing_to_do_finishes_at_once():
+    fake = FakePlumber()
+    rs = RunState()
+    bridge = RunBridge(rs, builder=lambda desc, ns: fake)
+
+    class Unwritable(Results):
+        def open(self, plumber, datas):
+            raise PermissionError("/results is read-only")
+    unwritable = Unwritable()
+    bridge.start(Desc(), [], {}, results=unwritable)
+    assert poll_until(bridge, lambda: rs.state == "failed")
+    assert unwritable.closed_with == [None]  # abandoned: no end record, resumable
+    assert bridge.wait_idle(10)
+    done = Results(todo=None)  # a resumed run that had finished
+    bridge.start(Desc(), [range(3)], {}, results=done)
+    assert poll_until(bridge, lambda: rs.state == "finished")
+    assert done.closed_with == [None] and fake.state == "idle"  # never started
+    assert rs.message == "results in /somewhere (a.jsonl)"
+    assert bridge.wait_idle(10)
+
+
+def test_a_refused_run_changes_nothing():
+    from papy_gui.bridge import RunRefused
+    rs = RunState()
+    bridge = RunBridge(rs, builder=lambda desc, ns: FakePlumber())
+
+    def refuse():
+        raise RunRefused("no")
+    bridge.results = refuse
+    with pytest.raises(RunRefused):
+        bridge.start(Desc(), [], {})
+    assert rs.state == "idle" and not bridge.running

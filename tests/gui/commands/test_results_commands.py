@@ -1,4 +1,4 @@
-"""Run > Save results…: the next runs stream their results to a folder, one .jsonl
+"""Run > Save results to…: the next runs stream their results to a folder, one .jsonl
 file per output (or tracked) node, as ``papy run --results`` writes them."""
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_save_results_then_run_writes_every_result_as_it_arrives(fresh, tmp_path
     assert results[:3] == [0, 1, 2] and results[4:] == [4, 5]
     assert results[3].exc_type == "ValueError" and results[3].index == 3
     app.commands.invoke("save_results")  # the same entry stops it
-    assert app.commands["save_results"].caption() == "Save results…"
+    assert app.commands["save_results"].caption() == "Save results to…"
     (out / "work.jsonl").unlink()
     assert app.runs.run()
     assert pump(app.root, lambda: ended(app), 60)

@@ -19,7 +19,7 @@ def test_every_menu_lists_its_commands_with_their_keys(fresh):
     assert labels(menus["File"]) == ["New", "Open…", "Open recent", "-", "Save", "Save As…",
                                      "-", "Quit"]
     assert labels(menus["Run"]) == ["Run", "Pause / Resume", "Stop", "-",
-                                    "Run headless (papy run)", "Save results…", "-",
+                                    "Run headless (papy run)", "Save results to…", "-",
                                     "Debug selected error in console"]
     assert labels(menus["View"])[-4:] == ["-", "Data (results of the selected node)", "Errors",
                                           "Output (what nodes print)"]
