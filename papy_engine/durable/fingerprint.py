@@ -27,6 +27,17 @@ log = logging.getLogger(__name__)
 _OPTIONS = ("consume", "produce", "spawn", "repeat", "branch", "timeout", "debug", "track")
 
 
+#: modules a function of the script itself lives in: ``python SCRIPT`` runs it as
+#: ``__main__``, ``papy run`` as ``__papy_script__``, the editor in its console's
+#: ``__console__``; the same script's functions fingerprint the same in all three.
+_SCRIPT_MODULES = frozenset({"__main__", "__mp_main__", "__papy_script__", "__console__"})
+
+
+def _module(func: Any) -> str:
+    module = getattr(func, "__module__", None) or "?"
+    return "<script>" if module in _SCRIPT_MODULES else module
+
+
 def _h(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
@@ -34,7 +45,7 @@ def _h(text: str) -> str:
 def _stable(value: Any) -> str:
     """A repr that is the same in every process (no addresses)."""
     if callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}:{_source(value)}"
+        return f"{_module(value)}.{value.__qualname__}:{_source(value)}"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_stable(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"
@@ -55,7 +66,7 @@ def _piper(p: Any) -> dict:
     w = p.worker
     options = {k: getattr(p, k) for k in _OPTIONS}
     options["ordered"] = not is_unordered(p)
-    functions = [f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+    functions = [f"{_module(f)}.{getattr(f, '__qualname__', repr(f))}"
                  for f in w.functions]
     body = "|".join(f"{name}:{_source(f)}:{_stable(a)}:{_stable(k)}"
                     for name, f, a, k in zip(functions, w.functions, w.args, w.kwargs))

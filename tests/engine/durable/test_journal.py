@@ -163,3 +163,24 @@ def test_the_fingerprint_says_what_changed():
     extra.add_pipe((extra.get_piper("b"), Piper(cube, name="c")))
     assert set(differences(base, fingerprint(extra))) == {
         "piper 'c' is new", "the pipes between the pipers changed"}
+
+
+SCRIPT_FUNCS = "def sq(inbox):\n    return inbox[0] ** 2\n"
+
+
+@pytest.mark.parametrize("module", ["__main__", "__papy_script__", "__console__"])
+def test_the_same_script_fingerprints_the_same_wherever_it_runs(module, tmp_path):
+    """``python SCRIPT``, ``papy run`` and the editor's console run a script's
+    functions in differently named modules: a folder one wrote, another resumes."""
+    import linecache
+
+    def built(name):
+        filename = str(tmp_path / f"{name}.py")
+        linecache.cache[filename] = (len(SCRIPT_FUNCS), None,
+                                     SCRIPT_FUNCS.splitlines(True), filename)
+        ns = {"__name__": name}
+        exec(compile(SCRIPT_FUNCS, filename, "exec"), ns)
+        return _pipeline(ns["sq"])
+    assert differences(fingerprint(built("__papy_script__")), fingerprint(built(module))) == []
+    # a function of a library module still counts by its module
+    assert differences(fingerprint(_pipeline(sq)), fingerprint(built(module))) != []
