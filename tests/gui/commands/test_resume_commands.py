@@ -148,3 +148,17 @@ def test_declining_leaves_the_folder_alone_and_choosing_it_again_resumes(saved, 
     assert app.run_state.state == "finished", status(app)
     assert records(out / "work.jsonl") == expected
     assert read_journal(out).finished
+
+
+def test_papy_run_resumes_what_the_editor_was_killed_in(saved, tmp_path):
+    """The editor runs the document's functions in its console; ``papy run``
+    runs the saved script's: the folder's fingerprint is the same for both."""
+    _app, doc, expected = saved
+    out = tmp_path / "out"
+    crash_editor(doc, out)
+    proc = subprocess.run([sys.executable, "-m", "papy_engine.cli", "run", str(doc),
+                           "--results", str(out), "--resume", "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr  # placeholders: exit status 1, not refused (2)
+    assert read_journal(out).finished
+    assert records(out / "work.jsonl") == expected
