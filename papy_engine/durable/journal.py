@@ -118,9 +118,10 @@ def read_journal(directory: str | os.PathLike) -> JournalState | None:
 def _apply(state: JournalState, record: dict) -> None:
     kind = record["kind"]
     if kind == "session":
-        state.sessions += 1
+        state.sessions = max(state.sessions + 1, record.get("n", 0))
         state.end = None
     elif kind == "commit":
+        state.sessions = max(state.sessions, record.get("sessions", 0))
         for a, b in record.get("done", []):
             state.done.add_range(a, b)
         state.files.update(record.get("files", {}))
@@ -179,6 +180,7 @@ class Journal:
         self.header = dict(header, kind="header", format=FORMAT)
         self._f: IO[bytes] | None = None
         self.lines = 0
+        self.sessions = state.get("sessions", 0)  # sessions so far, kept by rewrites
         self.rewrite(state)
 
     def rewrite(self, state: dict) -> None:
@@ -186,7 +188,7 @@ class Journal:
         if self._f is not None:
             self._f.close()
         write_atomic(self.path, encode_line(self.header)
-                     + encode_line(dict(state, kind="commit")))
+                     + encode_line(dict(state, kind="commit", sessions=self.sessions)))
         self._f = open(self.path, "ab")
         self.lines = 2
 
@@ -194,6 +196,8 @@ class Journal:
         """Append one record and make it durable (flush and fsync)."""
         if self._f is None:
             raise ValueError("the journal is closed")
+        if record.get("kind") == "session":
+            self.sessions = record["n"]
         self._f.write(encode_line(record))
         self._f.flush()
         os.fsync(self._f.fileno())

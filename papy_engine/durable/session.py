@@ -229,7 +229,7 @@ def _resumed(directory: Path, lock: DirLock, plumber: Any, plan: UnitPlan, fp: d
     journal = Journal(directory, header,
                       {"files": {w: [s.size, s.records] for w, s in states.items()},
                        "done": state.done.ranges(), "inputs": state.inputs,
-                       "unchecked": state.unchecked})
+                       "unchecked": state.unchecked, "sessions": state.sessions})
     expect = None if force else state.inputs
     notes.append(_resume_note(directory, plan, state))
     return _start(directory, lock, plumber, plan, paths, states, journal,

@@ -122,6 +122,20 @@ def test_a_failed_run_resumes_to_the_files_of_an_uninterrupted_one(tmp_path, cap
         assert len({json.loads(x)["i"] for x in open(tmp_path / "out/total.jsonl")}) == 400
 
 
+def test_each_resume_counts_as_a_session_of_its_own(tmp_path, capsys):
+    path, out = script(tmp_path), tmp_path / "out"
+    run(path, "--results", out, env={"PAPY_TEST_FAIL_AT": "50"}, capsys=capsys)
+    assert read_journal(out).sessions == 1
+    code, err = run(path, "--results", out, "--resume", env={"PAPY_TEST_FAIL_AT": "120"},
+                    capsys=capsys)
+    assert "(session 2)" in err and read_journal(out).sessions == 2
+    assert not read_journal(out).finished
+    code, err = run(path, "--results", out, "--resume", capsys=capsys)
+    assert code == 1 and "(session 3)" in err, err
+    state = read_journal(out)
+    assert state.finished and state.sessions == 3
+
+
 def test_a_changed_script_is_refused_unless_forced(tmp_path, capsys):
     path = script(tmp_path)
     run(path, "--results", tmp_path / "out", env={"PAPY_TEST_FAIL_AT": "50"}, capsys=capsys)
