@@ -121,10 +121,10 @@ class SaveResults:
     def _ask_resume(self, found: Unfinished, other: str) -> bool:
         return self.app.dialogs.ask_yes_no(
             "Resume the unfinished run?",
-            f"{_sentence(found.describe())}.\n\nResume it? The run skips the input items "
-            "whose results are complete and appends the rest to the files, as papy run "
-            f"--resume does.\n\nNo: nothing runs into this folder (choose another one with "
-            f"{other}, or delete its files).")
+            f"Resume the unfinished run in this folder?\n\n{_sentence(found.describe())}."
+            "\n\nThe run skips the input items whose results are complete and appends the "
+            "rest to the files, as papy run --resume does. No: nothing runs into this "
+            f"folder (choose another one with {other}, or delete its files).")
 
     def label(self) -> str:
         return "Stop saving results" if self.directory else "Save results to…"
@@ -185,10 +185,11 @@ class SaveResults:
             return False
         if not app.dialogs.ask_yes_no(
                 "Resume the last run?",
-                f"PaPy Studio closed while {app.doc_title()} was running: "
-                f"{found.describe()}.\n\nResume it into the same folder? The run skips the "
-                "input items whose results are complete and appends the rest, as papy run "
-                "--resume does.\n\nNo leaves the folder as it is."):
+                f"Resume the interrupted run of {app.doc_title()} into the same folder?"
+                f"\n\nPaPy Studio closed while {app.doc_title()} was running: "
+                f"{found.describe()}.\n\nThe run skips the input items whose results are "
+                "complete and appends the rest, as papy run --resume does. No leaves the "
+                "folder as it is."):
             last_run.forget(app.doc.path)
             app.message(f"not resumed: the interrupted run's results stay in {folder}")
             return False

@@ -32,7 +32,11 @@ class Dialogs:
         return self.modal(messagebox.askyesnocancel, title, text, parent=self.root)
 
     def ask_yes_no(self, title: str, text: str) -> bool:
-        return bool(self.modal(messagebox.askyesno, title, text, parent=self.root))
+        """Yes or no; the first paragraph of ``text`` is the question (Tk shows it
+        in bold), the others its explanation in plain text."""
+        question, _, detail = text.partition("\n\n")
+        return bool(self.modal(messagebox.askyesno, title, question, detail=detail,
+                               parent=self.root))
 
     def show_error(self, title: str, text: str) -> None:
         self.modal(messagebox.showerror, title, text, parent=self.root)

@@ -109,9 +109,9 @@ def test_opening_the_document_after_a_crash_resumes_its_run(saved, tmp_path):
     crash_editor(doc, out)
     assert app.files.open(str(doc))
     [question] = app.dialogs.questions("yes_no")
-    assert question.startswith(f"PaPy Studio closed while pipe.py was running: the run in "
-                               f"{out.resolve()} was interrupted with the results of ")
-    assert "Resume it into the same folder?" in question
+    assert question.startswith("Resume the interrupted run of pipe.py into the same "
+                               "folder?\n\nPaPy Studio closed while pipe.py was running: "
+                               f"the run in {out.resolve()} was interrupted with the results of ")
     assert app.results.directory == str(out.resolve()) and app.bridge.running
     assert pump(app.root, lambda: run_ended(app), 120), app.run_state.state
     assert app.run_state.state == "finished", status(app)
