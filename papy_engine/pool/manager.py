@@ -227,7 +227,8 @@ class PoolManager:
             self.recovery.no_workers_left()
         for room in range(MAX_OUTSTANDING):
             for slot in self.slots:
-                if slot.dead or len(slot.outstanding) > room:
+                if slot.dead or len(slot.outstanding) > room or \
+                        getattr(slot, "draining", False):   # leaving: see Slot
                     continue
                 if slot.outstanding:  # never queue behind a slow (or unmeasured) chunk
                     last = self.chunks[slot.outstanding[-1]]
