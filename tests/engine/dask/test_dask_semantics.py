@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from conftest import wait_for_workers
+from conftest import wait_for_workers, worker_pids
 from helpers import ROOT, collect, wait_until
 
 # the generated-pipeline oracle (its functions must be importable on the workers,
@@ -225,3 +225,22 @@ def test_generated_pipelines_on_dask_pools_match_the_reference(client, case):
     assert plumber.wait(20) and plumber.state == "finished", (case, plumber.state)
     problems = pipeline_build.mismatches(case.spec, plumber)
     assert not problems, "\n".join([repr(case)] + problems)
+
+
+def test_papy_run_dask_puts_every_parallel_imap_on_the_cluster(client, capsys):
+    import subprocess
+    from papy_engine.cli import main
+    r = subprocess.run([sys.executable, "-m", "papy_engine.cli", "run",
+                        str(ROOT / "examples" / "where.py"), "--quiet",
+                        "--dask", client.scheduler.address],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("item")]
+    assert len(lines) == 12
+    cluster_pids = {str(p) for p in worker_pids(client).values()}
+    for ln in lines:   # both of its IMaps ran on the cluster's worker processes
+        stages = dict(part.split(": ", 1) for part in ln.split(" -> ")[1].split("; "))
+        assert stages["process"].split()[2] in cluster_pids, ln
+        assert stages["thread"].split()[2] in cluster_pids, ln
+    assert main(["run", str(ROOT / "examples" / "where.py"), "--dask", "local:two"]) == 2
+    assert "local:N" in capsys.readouterr().err
