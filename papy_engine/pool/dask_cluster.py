@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import IMapError
 
-__all__ = ["INSTALL_HINT", "CLUSTER_CONFIG", "check_dask", "local_workers", "saved_spec",
+__all__ = ["INSTALL_HINT", "CLUSTER_CONFIG", "check_spec", "check_dask", "local_workers", "saved_spec",
            "Connection", "connect", "local_cluster", "describe_failure"]
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,12 @@ def local_workers(spec: str) -> int | None:
     return int(n)
 
 
-def check_dask(value: Any) -> Any:
-    """Validate an IMap's ``dask=`` option; returns it.
+def check_spec(value: Any) -> Any:
+    """Validate the form of a ``dask=`` option (nothing is imported); returns it.
 
     Raises:
-        IMapError: not an address, "local:N", a cluster or a client (the message
-            says what was given), or ``distributed`` is not installed.
+        IMapError: not an address, "local:N", a cluster or a client (the
+            message says what was given).
     """
     if value is None:
         return None
@@ -82,12 +82,23 @@ def check_dask(value: Any) -> Any:
                 (local_workers(text) is None and ":" not in text):
             raise IMapError(f"dask= must be a scheduler address like 'tcp://host:8786', "
                             f"'local:N', a Dask cluster or a Client (got {value!r})")
-        value = text
-    elif not (hasattr(value, "scheduler_address") or _is_client(value)):
+        return text
+    if not (hasattr(value, "scheduler_address") or _is_client(value)):
         raise IMapError(f"dask= must be a scheduler address like 'tcp://host:8786', "
                         f"'local:N', a Dask cluster or a Client (got {value!r} that is a "
                         f"{type(value).__name__})")
-    if not installed():
+    return value
+
+
+def check_dask(value: Any) -> Any:
+    """Validate an IMap's ``dask=`` option and that Dask is installed; returns it.
+
+    Raises:
+        IMapError: see :func:`check_spec`, or ``distributed`` is not installed
+            (the message says how to install it).
+    """
+    value = check_spec(value)
+    if value is not None and not installed():
         raise IMapError(f"IMap(dask=...): {INSTALL_HINT}")
     return value
 
