@@ -1,49 +1,93 @@
-"""Engine benchmarks: PaPy side by side with its peers, on the same workloads.
+"""Engine benchmarks: PaPy side by side with multiprocessing.Pool, in one run.
 
-    python benchmarks/bench_engine.py            # everything (~2-3 minutes)
-    python benchmarks/bench_engine.py --quick    # smaller inputs, a smoke run
-    python benchmarks/bench_engine.py --case overhead --case cpu
+    python benchmarks/bench_engine.py             # every workload (~6 minutes)
+    python benchmarks/bench_engine.py --quick     # smaller inputs, a smoke run
+    python benchmarks/bench_engine.py --case w1 --case w3 --runs 5
 
 Every measurement runs in a fresh interpreter, so each contender pays its own
-pool start and shutdown exactly once, as a user's script would.  Workloads
-(2 worker processes everywhere):
+pool start and shutdown, as a user's script would; contenders take turns, run
+after run, so that the machine's noise spreads over all of them.  Each figure
+is the median of ``--runs`` runs (min-max beside it); ratios are medians over
+the reference row.  Workloads (2 worker processes everywhere):
 
-  overhead  200,000 trivial items through one parallel step
-  chain     100,000 items through 4 parallel steps (PaPy: 4 pipers on 1 IMap)
-  cpu       400 items of ~5 ms pure-Python work: speedup over a serial loop
-  memory    2,000,000 items of 1 KiB from a generator, slow consumer: peak RSS
-            of the process tree and how far the input runs ahead
-
-Ratios are against the row marked "ref" of each table.
+  w1       200,000 small ints, f(x) = x*x + 1 in one parallel step, then a serial
+           sink that folds every result in order
+  w2       100,000 items through 4 cheap steps (+1, *2, -3, str) on one pool,
+           then the sink
+  w3       400 items of ~5 ms pure-Python CPU: speedup over a serial loop
+  w5       1,000,000 items of 1 KiB from a generator, identity in parallel, a
+           slow serial sink (~12 us/item): time over the sink alone, peak memory
+           of the process tree, how far the input runs ahead
+  startup  a 2-worker pool started from a process that already runs a thread,
+           to its first result
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKERS = 2
+MOD = 1_000_000_007
+SINK_S = 12e-6
 
 
-# -- workloads (module level, so every pool can pickle them by reference) --------
-def triv(x):
-    return x + 1
+# -- workloads (module level: every pool pickles them by reference) -------------------
+def square(x):
+    return x * x + 1
 
 
-def triv_box(inbox):
+def square_box(inbox):
+    return inbox[0] * inbox[0] + 1
+
+
+def plus1(inbox):
     return inbox[0] + 1
 
 
+def times2(inbox):
+    return inbox[0] * 2
+
+
+def minus3(inbox):
+    return inbox[0] - 3
+
+
+def to_str(inbox):
+    return str(inbox[0])
+
+
+def p1(x):
+    return x + 1
+
+
+def t2(x):
+    return x * 2
+
+
+def m3(x):
+    return x - 3
+
+
+def fused4(x):
+    return str((x + 1) * 2 - 3)
+
+
+CPU_LOOPS = int(os.environ.get("PAPY_BENCH_CPU_LOOPS", "0")) or 0
+
+
 def cpu(x):
-    n = 0
+    acc = 0
     for i in range(CPU_LOOPS):
-        n += i * i % 7
-    return n
+        acc = (acc * 31 + i + x) % 1000003
+    return acc
 
 
 def cpu_box(inbox):
@@ -51,274 +95,314 @@ def cpu_box(inbox):
 
 
 def kib(x):
-    return b"x" * 1024
+    return bytes(1024)
 
 
-def kib_box(inbox):
-    return b"x" * 1024
-
-
-def fused(x):
-    return triv(triv(triv(triv(x))))
-
-
-CPU_LOOPS = int(os.environ.get("PAPY_BENCH_CPU_LOOPS", "0")) or 0
+def ident_box(inbox):
+    return inbox[0]
 
 
 def _calibrate(target_s=0.005) -> int:
     global CPU_LOOPS
-    CPU_LOOPS = 10000
+    CPU_LOOPS = 20000
+    best = min(_timed(cpu, 0) for _ in range(5))
+    return max(1000, int(CPU_LOOPS * target_s / best))
+
+
+def _timed(f, x) -> float:
     t = time.perf_counter()
-    cpu(0)
-    dt = time.perf_counter() - t
-    return max(1000, int(CPU_LOOPS * target_s / dt))
+    f(x)
+    return time.perf_counter() - t
 
 
-# -- single measurements (run in a child interpreter) --------------------------
-def _plumber_chain(func, n_pipers, data, consume=None, after_start=None):
+class Fold:
+    """A serial sink: folds every result, in order, into one number."""
+
+    def __init__(self):
+        self.acc = 0
+        self.n = 0
+
+    def add(self, r):
+        self.acc = (self.acc * 31 + (r if r.__class__ is int else len(r))) % MOD
+        self.n += 1
+
+    def box(self, inbox):
+        self.add(inbox[0])
+        return None
+
+
+def slow_sink(r, state={"n": 0}):
+    state["n"] += 1
+    t = time.perf_counter() + SINK_S
+    while time.perf_counter() < t:
+        pass
+
+
+# -- one measurement, in a child interpreter ------------------------------------------
+def _pool(chunk_fork: str = "fork"):
+    import multiprocessing as mp
+    return mp.get_context(chunk_fork).Pool(WORKERS)
+
+
+def _plumber(steps, data, sink=None, fuse=True, after_start=None):
     from papy_engine import IMap, Piper, Plumber
-    imap = IMap(worker_num=WORKERS)
-    pipers = [Piper(func, parallel=imap) for _ in range(n_pipers)]
-    p = Plumber()
-    if n_pipers == 1:
+    pool = IMap(worker_num=WORKERS)
+    pipers = [Piper(f, parallel=pool, name=f"step{i}") for i, f in enumerate(steps)]
+    if sink is not None:
+        pipers.append(Piper(sink, name="sink"))
+    p = Plumber(fuse=fuse)
+    if len(pipers) == 1:
         p.add_piper(pipers[0])
     else:
         p.add_pipe(pipers)
-    if consume is not None:  # the slow consumer is a serial piper at the end
-        sink = Piper(lambda inbox: consume(inbox[0]), name="consumer")
-        p.add_pipe((pipers[-1], sink))
-        pipers.append(sink)
     p.start([data])
     if after_start:
         after_start()
     p.run()
-    p.wait()
-    return p.stats["pipers"][pipers[-1].name]["out"]
+    assert p.wait(3600) and p.state == "finished", p.state
+    return p
 
 
-def measure(case: str, impl: str, n: int, chunk: int | None) -> dict:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    # imports are not what we measure: load each contender's modules first
-    import multiprocessing.pool  # noqa: F401
-    if impl in ("papy", "papy-nopeek"):
-        import papy_engine.imap  # noqa: F401  (dill)
-        import papy_engine.plumber  # noqa: F401  (networkx)
-        if impl == "papy-nopeek":  # what Plumber.peek's recording costs
-            import papy_engine.peek
-            papy_engine.peek.PeekBuffer.add = lambda self, first, batch: None
-            impl = "papy"
-    elif impl == "mpire":
-        import mpire  # noqa: F401
-    t0 = time.perf_counter()
-    extra: dict = {}
-    if case in ("overhead", "chain", "cpu"):
-        steps = 4 if case == "chain" else 1
-        f, fbox = (cpu, cpu_box) if case == "cpu" else (triv, triv_box)
-        if impl == "serial":
-            res = range(n)
-            for _ in range(steps):
-                res = [f(x) for x in res]
-            count = len(res)
-        elif impl == "fused":
-            count = sum(1 for _ in mp.get_context("fork").Pool(WORKERS).imap(fused, range(n), chunk))
-        elif impl == "Pool.imap":
-            with mp.get_context("fork").Pool(WORKERS) as pool:
-                it = range(n)
-                for _ in range(steps):
-                    it = pool.imap(f, it, chunk)
-                count = sum(1 for _ in it)
-        elif impl == "ProcessPoolExecutor":
-            with ProcessPoolExecutor(WORKERS, mp_context=mp.get_context("fork")) as ex:
-                it = range(n)
-                for _ in range(steps):
-                    it = ex.map(f, it, chunksize=chunk or 1)
-                count = sum(1 for _ in it)
-        elif impl == "mpire":
-            from mpire import WorkerPool
-            with WorkerPool(WORKERS, start_method="fork") as pool:
-                it = range(n)
-                for _ in range(steps):
-                    it = pool.imap(f, it, chunk_size=chunk, progress_bar=False)
-                count = sum(1 for _ in it)
-        elif impl == "papy":
-            count = _plumber_chain(fbox, steps, range(n))
-        else:
-            raise SystemExit(f"unknown impl {impl}")
-    elif case == "memory":
-        import threading
+def w1(impl: str, n: int, chunk: int) -> dict:
+    fold = Fold()
+    if impl == "Pool.imap":
+        with _pool() as pool:
+            for r in pool.imap(square, range(n), chunk):
+                fold.add(r)
+    elif impl == "IMap":
+        from papy_engine import IMap
+        for r in IMap(square, range(n), worker_num=WORKERS):
+            fold.add(r)
+    elif impl == "Plumber":
+        _plumber([square_box], range(n), fold.box)
+    return {"check": fold.acc, "count": fold.n}
 
-        import psutil
-        pulled = [0]
-        peak = [0]
-        done = threading.Event()
 
-        def source():
-            for i in range(n):
-                pulled[0] = i + 1
-                yield i
+def w2(impl: str, n: int, chunk: int) -> dict:
+    fold = Fold()
+    if impl == "nested Pool.imap":
+        with _pool() as pool:
+            it = range(n)
+            for f in (p1, t2, m3, str):
+                it = pool.imap(f, it, chunk)
+            for r in it:
+                fold.add(r)
+    elif impl == "fused Pool.imap":
+        with _pool() as pool:
+            for r in pool.imap(fused4, range(n), chunk):
+                fold.add(r)
+    elif impl in ("Plumber", "Plumber, fusion off"):
+        _plumber([plus1, times2, minus3, to_str], range(n), fold.box,
+                 fuse=impl == "Plumber")
+    return {"check": fold.acc, "count": fold.n}
 
-        def tree_pss():
-            # PSS splits shared pages between the processes that map them, so
-            # forked workers are not charged for their parent's pages twice.
-            me = psutil.Process()
-            total = 0
-            for proc in [me] + me.children(recursive=True):
-                try:
-                    total += proc.memory_full_info().pss
-                except psutil.Error:
-                    pass
-            return total
 
-        def sample():
-            while not done.is_set():
-                peak[0] = max(peak[0], tree_pss())
-                done.wait(0.1)
-        ahead = [0]
-        consumed = [0]
+def w3(impl: str, n: int, chunk: int) -> dict:
+    fold = Fold()
+    if impl == "serial":
+        for x in range(n):
+            fold.add(cpu(x))
+    elif impl == "Pool.imap":
+        with _pool() as pool:
+            for r in pool.imap(cpu, range(n), chunk):
+                fold.add(r)
+    elif impl == "IMap":
+        from papy_engine import IMap
+        for r in IMap(cpu, range(n), worker_num=WORKERS):
+            fold.add(r)
+    elif impl == "Plumber":
+        _plumber([cpu_box], range(n), fold.box)
+    return {"check": fold.acc, "count": fold.n}
 
-        def consume(item):
-            consumed[0] += 1
-            ahead[0] = max(ahead[0], pulled[0] - consumed[0])
-            t = time.perf_counter() + CONSUMER_S
-            while time.perf_counter() < t:
+
+def w5(impl: str, n: int, chunk: int) -> dict:
+    import psutil
+    pulled, consumed, ahead, peak = [0], [0], [0], {"rss": 0, "pss": 0}
+    done = threading.Event()
+
+    def source():
+        for i in range(n):
+            pulled[0] = i + 1
+            yield i
+
+    def sink(r):
+        consumed[0] += 1
+        if pulled[0] - consumed[0] > ahead[0]:
+            ahead[0] = pulled[0] - consumed[0]
+        slow_sink(r)
+
+    def tree():
+        me = psutil.Process()
+        rss = pss = 0
+        for proc in [me] + me.children(recursive=True):
+            try:
+                info = proc.memory_full_info()
+                rss, pss = rss + info.rss, pss + info.pss
+            except psutil.Error:
                 pass
-        # the sampler starts once the pool runs: forking a process that
-        # already has threads is what PaPy avoids (it would spawn instead)
-        sampler = threading.Thread(target=sample, daemon=True).start
-        if impl == "consumer alone":
+        peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+
+    def sample():
+        while not done.is_set():
+            tree()
+            done.wait(0.05)
+    # the sampler starts once the workers run (a thread before a fork would
+    # make PaPy spawn instead of fork, as it must)
+    sampler = threading.Thread(target=sample, daemon=True).start
+    if impl == "the sink alone":
+        sampler()
+        for i in source():
+            sink(kib(i))
+    elif impl == "Pool.imap":
+        with _pool() as pool:
             sampler()
-            for i in source():
-                consume(kib(i))
-            count = consumed[0]
-        elif impl == "Pool.imap":
-            with mp.get_context("fork").Pool(WORKERS) as pool:
-                sampler()
-                for r in pool.imap(kib, source(), chunk or 1):
-                    consume(r)
-            count = consumed[0]
-        elif impl == "papy":
-            count = _plumber_chain(kib_box, 1, source(), consume=consume, after_start=sampler)
-        else:
-            raise SystemExit(f"unknown impl {impl}")
-        done.set()
-        peak[0] = max(peak[0], tree_pss())
-        extra = {"peak_mib": round(peak[0] / 2**20, 1), "ahead": ahead[0]}
-    dt = time.perf_counter() - t0
-    return {"case": case, "impl": impl, "n": n, "chunk": chunk, "count": count,
-            "seconds": dt, "us_per_item": dt / n * 1e6, **extra}
+            for r in pool.imap(kib, source(), chunk):
+                sink(r)
+    elif impl == "Plumber":
+        _plumber([lambda inbox: bytes(1024)], source(),
+                 lambda inbox: sink(inbox[0]), after_start=sampler)
+    done.set()
+    tree()
+    return {"count": consumed[0], "ahead": ahead[0], "rss_mib": round(peak["rss"] / 2**20, 1),
+            "pss_mib": round(peak["pss"] / 2**20, 1)}
 
 
-CONSUMER_S = 2e-6
+def startup(impl: str, n: int, chunk: int) -> dict:
+    """Time to the first result of a new pool, in a process that runs a thread.
+
+    ``IMap, 2nd pool`` is the steady state of an editor: a pool started after
+    an earlier one (other settings, so no warm worker is reused) in the same
+    process, the fork server already up.
+    """
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()   # the process has threads
+    if impl == "IMap, 2nd pool":
+        from papy_engine import IMap
+        list(IMap(square, [1], worker_num=1))
+    t0 = time.perf_counter()
+    if impl == "Pool (fork)":
+        pool = _pool("fork")
+        pool.apply(square, (1,))
+        first = time.perf_counter() - t0
+        pool.terminate()
+    else:
+        from papy_engine import IMap
+        m = IMap(square, [1], worker_num=WORKERS)
+        next(iter(m))
+        first = time.perf_counter() - t0
+        m.stop()
+    stop.set()
+    return {"first_result_s": first}
 
 
-REPEAT = 3
+WORKLOADS = {"w1": w1, "w2": w2, "w3": w3, "w5": w5, "startup": startup}
 
 
-def run_child(case, impl, n, chunk=None, loops=0) -> dict:
-    """Best of REPEAT runs, each in a fresh interpreter (the machine is shared)."""
-    runs = [_run_child(case, impl, n, chunk, loops) for _ in range(REPEAT)]
-    return min(runs, key=lambda r: r["seconds"])
+def child(workload: str, impl: str, n: int, chunk: int) -> None:
+    if workload in ("w1", "w2", "w3", "w5") and impl.startswith(("IMap", "Plumber")):
+        import papy_engine.plumber  # noqa: F401  (what we measure is not import time)
+    t0 = time.perf_counter()
+    out = WORKLOADS[workload](impl, n, chunk)
+    out["seconds"] = time.perf_counter() - t0
+    print(json.dumps(out))
 
 
-def _run_child(case, impl, n, chunk=None, loops=0) -> dict:
+# -- the run --------------------------------------------------------------------------
+CONTENDERS = {
+    "w1": [("Pool.imap", 1), ("Pool.imap", 64), ("Pool.imap", 1024), ("IMap", 0),
+           ("Plumber", 0)],
+    "w2": [("nested Pool.imap", 1024), ("fused Pool.imap", 1024), ("Plumber", 0),
+           ("Plumber, fusion off", 0)],
+    "w3": [("serial", 0), ("Pool.imap", 1), ("IMap", 0), ("Plumber", 0)],
+    "w5": [("the sink alone", 0), ("Pool.imap", 64), ("Plumber", 0)],
+    "startup": [("Pool (fork)", 0), ("IMap", 0), ("IMap, 2nd pool", 0)],
+}
+SIZES = {"w1": 200_000, "w2": 100_000, "w3": 400, "w5": 1_000_000, "startup": 1}
+
+
+def _run(workload, impl, n, chunk, loops) -> dict:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PAPY_BENCH_CPU_LOOPS=str(loops))
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", case, impl, str(n),
-           str(chunk or 0)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", workload, impl, str(n),
+           str(chunk)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
     if out.returncode:
-        raise SystemExit(f"{case}/{impl} failed:\n{out.stderr}")
+        raise SystemExit(f"{workload}/{impl} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def table(title, rows, ref, key="us_per_item", unit="us/item", better="lower"):
-    print(f"\n{title}")
-    base = next(r for r in rows if r["label"] == ref)[key]
-    print(f"  {'contender':34s} {unit:>12s} {'ratio vs ' + ref:>24s}")
-    for r in rows:
-        v = r[key]
-        ratio = v / base if better == "lower" else base / v
-        extra = "".join(f"  {k}={r[k]}" for k in ("peak_mib", "ahead") if k in r)
-        print(f"  {r['label']:34s} {v:12.3f} {ratio:23.2f}x{extra}")
+def measure(workload: str, n: int, runs: int, loops: int) -> dict[str, list[dict]]:
+    """Every contender ``runs`` times, taking turns; {label: [result, ...]}."""
+    got: dict[str, list[dict]] = {}
+    for _ in range(runs):
+        for impl, chunk in CONTENDERS[workload]:
+            label = impl + (f" cs={chunk}" if chunk else "")
+            got.setdefault(label, []).append(_run(workload, impl, n, chunk, loops))
+    checks = {r.get("check") for rs in got.values() for r in rs} - {None}
+    if len(checks) > 1:
+        raise SystemExit(f"{workload}: contenders disagree on the result: {checks}")
+    return got
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--case", action="append", choices=["overhead", "chain", "cpu", "memory"])
-    ap.add_argument("--quick", action="store_true", help="inputs 10x smaller, one run each")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per contender; the best counts")
+def _med(rs, key):
+    vals = [r[key] for r in rs]
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def report(workload: str, n: int, got: dict[str, list[dict]]) -> list[str]:
+    lines = [f"\n== {workload} ({n:,} items)"]
+    if workload in ("w1", "w2"):
+        ref_label = ("fused Pool.imap cs=1024" if workload == "w2" else
+                     min((k for k in got if k.startswith("Pool.imap")),
+                         key=lambda k: _med(got[k], "seconds")[0]))
+        ref = _med(got[ref_label], "seconds")[0]
+        for label, rs in got.items():
+            m, lo, hi = _med(rs, "seconds")
+            lines.append(f"  {label:<28} {m / n * 1e6:7.3f} us/item  ({lo / n * 1e6:.3f}-"
+                         f"{hi / n * 1e6:.3f})  {m / ref:5.2f}x {ref_label}")
+    elif workload == "w3":
+        serial = _med(got["serial"], "seconds")[0]
+        pool = serial / _med(got["Pool.imap cs=1"], "seconds")[0]
+        for label, rs in got.items():
+            m, lo, hi = _med(rs, "seconds")
+            lines.append(f"  {label:<28} {serial / m:5.2f}x over serial ({serial / hi:.2f}-"
+                         f"{serial / lo:.2f})  {serial / m / pool:5.2f}x Pool.imap's speedup")
+    elif workload == "w5":
+        alone = _med(got["the sink alone"], "seconds")[0]
+        for label, rs in got.items():
+            m, lo, hi = _med(rs, "seconds")
+            lines.append(f"  {label:<28} {m / alone:5.2f}x the sink alone ({lo / alone:.2f}-"
+                         f"{hi / alone:.2f})  peak RSS {_med(rs, 'rss_mib')[0]:6.1f} MiB, "
+                         f"PSS {_med(rs, 'pss_mib')[0]:6.1f} MiB, ahead "
+                         f"{int(_med(rs, 'ahead')[0]):,}")
+    else:
+        pool = _med(got["Pool (fork)"], "first_result_s")[0]
+        for label, rs in got.items():
+            m, lo, hi = _med(rs, "first_result_s")
+            lines.append(f"  {label:<28} {m:6.3f} s to the first result ({lo:.3f}-{hi:.3f})"
+                         f"  {m / pool:5.1f}x Pool (fork)")
+    return lines
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--case", action="append", choices=list(CONTENDERS))
+    ap.add_argument("--quick", action="store_true", help="inputs 10x smaller, 2 runs")
+    ap.add_argument("--runs", type=int, default=3, help="runs per contender (median)")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        case, impl, n, chunk = args.child
-        global CPU_LOOPS
-        CPU_LOOPS = int(os.environ.get("PAPY_BENCH_CPU_LOOPS", "0")) or _calibrate()
-        print(json.dumps(measure(case, impl, int(n), int(chunk) or None)))
+        workload, impl, n, chunk = args.child
+        child(workload, impl, int(n), int(chunk))
         return
-    cases = args.case or ["overhead", "chain", "cpu", "memory"]
-    q = 10 if args.quick else 1
-    global REPEAT
-    REPEAT = 1 if args.quick else max(1, args.repeat)
-    print(f"PaPy engine benchmarks: {WORKERS} workers, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}, best of {REPEAT} runs each")
-    if "overhead" in cases:
-        n = 200_000 // q
-        rows = []
-        for impl, chunk, label in [("serial", None, "serial loop"),
-                                   ("Pool.imap", 1, "Pool.imap chunksize=1"),
-                                   ("Pool.imap", 256, "Pool.imap chunksize=256"),
-                                   ("Pool.imap", 1024, "Pool.imap chunksize=1024"),
-                                   ("Pool.imap", 4096, "Pool.imap chunksize=4096"),
-                                   ("ProcessPoolExecutor", 1024, "ProcessPoolExecutor chunk=1024"),
-                                   ("mpire", None, "mpire (auto chunks)"),
-                                   ("papy", None, "papy Plumber, 1 piper")]:
-            r = run_child("overhead", impl, n if chunk != 1 else n // 4, chunk)
-            r["label"] = label
-            rows.append(r)
-        best = min((r for r in rows if r["impl"] == "Pool.imap"), key=lambda r: r["us_per_item"])
-        best = dict(best, label="ref: Pool.imap best chunksize")
-        rows.append(best)
-        table(f"(a) overhead: {n:,} trivial items, per-item time incl. pool start", rows,
-              "ref: Pool.imap best chunksize")
-    if "chain" in cases:
-        n = 100_000 // q
-        rows = []
-        for impl, chunk, label in [("serial", None, "serial loop x4"),
-                                   ("Pool.imap", 1024, "ref: nested Pool.imap chunksize=1024"),
-                                   ("fused", 1024, "fused into one function (Pool.imap)"),
-                                   ("papy", None, "papy: 4 pipers sharing one IMap"),
-                                   ("papy-nopeek", None, "  the same without peek recording")]:
-            r = run_child("chain", impl, n, chunk)
-            r["label"] = label
-            rows.append(r)
-        table(f"(b) chain: {n:,} items through 4 parallel steps", rows,
-              "ref: nested Pool.imap chunksize=1024")
-    if "cpu" in cases:
-        n = 400 // (2 if args.quick else 1)
-        loops = _calibrate()
-        rows = []
-        for impl, chunk, label in [("serial", None, "ref: serial loop"),
-                                   ("Pool.imap", 1, "Pool.imap chunksize=1"),
-                                   ("ProcessPoolExecutor", 1, "ProcessPoolExecutor.map"),
-                                   ("mpire", None, "mpire"),
-                                   ("papy", None, "papy Plumber, 1 piper")]:
-            r = run_child("cpu", impl, n, chunk, loops)
-            r["label"] = label
-            rows.append(r)
-        table(f"(c) CPU: {n} items of ~5 ms, speedup over serial (higher is better)", rows,
-              "ref: serial loop", key="seconds", unit="seconds", better="higher")
-    if "memory" in cases:
-        n = 2_000_000 // q
-        rows = []
-        for impl, chunk, label in [("consumer alone", None, "ref: the consumer alone"),
-                                   ("Pool.imap", 1024, "Pool.imap chunksize=1024"),
-                                   ("papy", None, "papy Plumber, 1 piper")]:
-            r = run_child("memory", impl, n, chunk)
-            r["label"] = label
-            rows.append(r)
-        table(f"(d) memory: {n:,} items of 1 KiB, slow consumer (~{CONSUMER_S * 1e6:.0f} us/item)",
-              rows, "ref: the consumer alone")
+    runs = 2 if args.quick else args.runs
+    loops = _calibrate()
+    print(f"PaPy engine benchmarks: {WORKERS} workers, {os.cpu_count()} CPUs, Python "
+          f"{sys.version.split()[0]}, median of {runs} runs (min-max), fresh interpreters")
+    for workload in args.case or list(CONTENDERS):
+        n = SIZES[workload] // (10 if args.quick and workload != "startup" else 1)
+        for line in report(workload, n, measure(workload, n, runs, loops)):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

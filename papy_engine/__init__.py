@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "PapyError": "errors", "WorkerError": "errors", "PiperError": "errors",
     "DaggerError": "errors", "PlumberError": "errors", "IMapError": "errors",
-    "ScriptError": "errors", "is_placeholder": "errors",
+    "ScriptError": "errors", "ResultsError": "errors", "is_placeholder": "errors",
     "Worker": "worker", "imports": "worker",
     "Piper": "piper",
     "Dagger": "dagger",

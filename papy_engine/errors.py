@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 
 __all__ = [
     "PapyError", "WorkerError", "PiperError", "DaggerError", "PlumberError",
-    "IMapError", "ScriptError", "WorkerTraceback", "is_placeholder",
+    "IMapError", "ScriptError", "ResultsError", "WorkerTraceback", "is_placeholder",
 ]
 
 
@@ -133,6 +133,10 @@ class IMapError(PapyError):
 
 class ScriptError(PapyError):
     """A pipeline script could not be written or read (names file and line)."""
+
+
+class ResultsError(PapyError):
+    """A results folder cannot be written or resumed (names the folder and the reason)."""
 
 
 def raise_worker_error(err: _Placeholder) -> None:

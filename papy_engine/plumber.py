@@ -32,13 +32,17 @@ class Plumber(Dagger):
         pipers, pipes: passed to :class:`Dagger`.
         stride: input items pulled at a time (default: adaptive, at most the
             smallest IMap stride, or 1024 for a serial pipeline).
+        fuse: run linear chains of 1:1 pipers on one IMap as one task in the
+            worker (see :mod:`papy_engine.fusion`); False keeps every piper a
+            task of its own, e.g. to peek at the intermediate results.
     """
 
     def __init__(self, pipers: Iterable[Piper] = (), pipes: Iterable = (),
-                 stride: int | None = None) -> None:
+                 stride: int | None = None, fuse: bool = True) -> None:
         self._run: Run | None = None   # (set before the Dagger adds pipers)
         super().__init__(pipers, pipes)
         self.stride = stride
+        self.fuse = fuse
         self.inputs_source: list[str] | None = None
         self.layout: dict = {}
         # what the script it was loaded from looked like (set by papy_engine.script)
@@ -80,7 +84,7 @@ class Plumber(Dagger):
     @property
     def results(self) -> dict[str, list]:
         """``{name: [results in order]}`` for pipers made with ``track=True``."""
-        return self._run.results if self._run is not None else {}
+        return self._run.recorder.results if self._run is not None else {}
 
     def peek(self, name: str, n: int = 20, indexed: bool = False) -> list:
         """The last ``n`` results of piper ``name``, as they pass (placeholders included).
@@ -98,7 +102,7 @@ class Plumber(Dagger):
         self.get_piper(name)
         if self._run is None:
             return []
-        pairs = self._run.peeks[name].last(n)
+        pairs = self._run.recorder.peeks[name].last(n)
         return pairs if indexed else [v for _, v in pairs]
 
     def errors(self, name: str) -> list:
@@ -111,7 +115,7 @@ class Plumber(Dagger):
             DaggerError: no piper has that name.
         """
         self.get_piper(name)
-        return list(self._run.errors[name]) if self._run is not None else []
+        return list(self._run.recorder.errors[name]) if self._run is not None else []
 
     @property
     def error(self) -> BaseException | None:
@@ -139,7 +143,7 @@ class Plumber(Dagger):
                 instead of letting it reach this process's stdout.
             sinks: ``{piper name: sink(first_index, results, first_eval)}``,
                 called with every batch of results the piper emits (e.g. to
-                write them to disk as they arrive); see :data:`papy_engine.run.Sink`.
+                write them to disk as they arrive); see :data:`papy_engine.record.Sink`.
 
         Raises:
             PlumberError: wrong number of inputs, the pipeline is running, or
@@ -161,8 +165,8 @@ class Plumber(Dagger):
         if unknown:
             raise PlumberError(f"sinks name pipers that are not in the pipeline: "
                                f"{', '.join(sorted(unknown))}")
-        self._run = Run(self, datas, RunOptions(self.stride, capture_output, dict(sinks or {})),
-                        self._emit)
+        self._run = Run(self, datas, RunOptions(self.stride, capture_output, dict(sinks or {}),
+                                                self.fuse), self._emit)
 
     def _current(self, what: str) -> Run:
         if self._run is None:

@@ -24,7 +24,8 @@ import math
 import os
 import pickle
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,16 +67,41 @@ def _jsonable(v: Any, depth: int = 0) -> bool:
     return False
 
 
-def encode(index: int, value: Any) -> str:
-    """One record (a line, without its newline) for the result ``value``."""
+# What json.dumps writes for these types (ensure_ascii strings, repr of floats).
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    int: int.__repr__, float: float.__repr__, str: encode_basestring_ascii,
+    bool: lambda b: "true" if b else "false", type(None): lambda _: "null"}
+
+
+def encode(index: int, value: Any, e: int | None = None,
+           error_index: Callable[[Any], Any] | None = None) -> str:
+    """One record (a line, without its newline) for the result ``value``.
+
+    Args:
+        e: the evaluation the result came from, written as ``"e"`` (a durable
+            run writes it for pipers whose output order is not determined).
+        error_index: for a placeholder, gives the ``index`` to write (a resumed
+            run numbers evaluations as an uninterrupted run would).
+    """
+    t = type(value)
+    if t in _SCALARS and (t is not float or math.isfinite(value)):   # the common case, fast
+        text = _SCALARS[t](value)
+        if e is None:
+            return f'{{"i":{index:d},"v":{text}}}'
+        return f'{{"i":{index:d},"e":{e:d},"v":{text}}}'
+    head: dict[str, Any] = {"i": index} if e is None else {"i": index, "e": e}
     if isinstance(value, _Placeholder):
         err = {"kind": type(value).__name__}
         err.update({f: getattr(value, f) for f in _FIELDS})
-        return json.dumps({"i": index, "error": err}, separators=(",", ":"))
-    if _jsonable(value):
-        return json.dumps({"i": index, "v": value}, separators=(",", ":"))
-    data = base64.b64encode(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    return json.dumps({"i": index, "pickle": data.decode("ascii")}, separators=(",", ":"))
+        if error_index is not None:
+            err["index"] = error_index(value)
+        head["error"] = err
+    elif _jsonable(value):
+        head["v"] = value
+    else:
+        data = base64.b64encode(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        head["pickle"] = data.decode("ascii")
+    return json.dumps(head, separators=(",", ":"))
 
 
 def decode(line: str) -> tuple[int, Any]:

@@ -1,14 +1,16 @@
 """The PaPy Studio window: it composes the model, the views, the features and the bridge.
 
 Layout: menu bar; toolbar; palette | canvas (with scrollbars) | property
-panel in a paned window; a bottom notebook (Console, Script, Log,
-Statistics); a status line. The window only wires things together: drawing
-lives in ``views/``, state in ``model/``, the engine behind ``bridge``, and
-every menu entry, toolbar button and key is a command that a feature of
-``commands/`` registers (``register(app)``); the menus and toolbar are built
-from that registry (``views/menubar.py``) and re-evaluate its testers when
-the document or the run changes. One ``after`` loop (``_tick``, 50 ms)
-drains the bridge and the log queue; every after id is cancelled in
+panel in a paned window; a bottom notebook (Console, Script, Data, Errors,
+Output, Log, Statistics); a status line with the run's progress. The window
+only wires things together: drawing lives in ``views/``, state in
+``model/``, the engine behind ``bridge``, and every menu entry, toolbar
+button and key is a command that a feature of ``commands/`` registers
+(``register(app)``); the menus and toolbar are built from that registry
+(``views/menubar.py``) and re-evaluate its testers when the document or the
+run changes. One ``after`` loop (``_tick``, 50 ms)
+drains the bridge, the log queue, a debug session's output, and the data
+tabs on screen (a hidden tab reads nothing); every after id is cancelled in
 ``close()``.
 
 Each document has its own run state (a new or opened document detaches the
@@ -34,12 +36,14 @@ import papy_engine
 
 from . import theme, window_state
 from .bridge import RunBridge
-from .commands import edit, files, help, nodes, run, view
+from .commands import data as data_tabs
+from .commands import edit, files, help, nodes, results, run, view
 from .commands.registry import Commands
 from .model import files as doc_files
 from .model.document import Document
 from .model.events import DocEvent, RunStateEvent
 from .model.palette import Palette
+from .model.run_data import RunData, Target
 from .model.run_state import RunState
 from .views.canvas_interact import CanvasController
 from .views.canvas_scroll import CanvasScroll, scrolled_canvas
@@ -47,10 +51,14 @@ from .views.canvas_tips import CanvasTips
 from .views.canvas_view import CanvasView
 from .views.console_view import ConsoleView
 from .views.context_menu import ContextMenus
+from .views.data_view import DataView
 from .views.dialogs import Dialogs
+from .views.errors_view import ErrorsView
 from .views.log_view import DRAIN_MAX, LogView, QueueLogHandler
 from .views.menubar import MenuBar
+from .views.output_view import OutputView
 from .views.palette_view import PaletteView
+from .views.progress_view import StatusProgress
 from .views.props_view import PropsView
 from .views.script_view import ScriptView
 from .views.stats_view import StatsView
@@ -75,7 +83,8 @@ class App:
         self.doc = Document()
         self.palette = palette or Palette.load()
         self.run_state = RunState()
-        self.bridge = RunBridge(self.run_state)
+        self.run_data = RunData(self.run_state)
+        self.bridge = RunBridge(self.run_state, data=self.run_data)
         self.namespace: dict = {}
         self.dialogs = dialogs or Dialogs(root, self.modal)
         self.log_handler = QueueLogHandler(logging.INFO)
@@ -105,7 +114,9 @@ class App:
         self.files = files.register(self)
         edit.register(self)
         self.runs = run.register(self)
+        self.results = results.register(self)
         view.register(self)
+        self.data = data_tabs.register(self)
         self.nodes = nodes.register(self)
         self.help = help.register(self)
         self.menubar = MenuBar(root, self.commands, self.tips)
@@ -117,8 +128,12 @@ class App:
 
     # -- building -----------------------------------------------------------------
     def _build_views(self) -> None:
-        self.status = ttk.Label(self.root, text="Ready.", style="Status.TLabel", anchor="w")
-        self.status.pack(side="bottom", fill="x")
+        status_bar = ttk.Frame(self.root, style="Status.TFrame")
+        status_bar.pack(side="bottom", fill="x")
+        self.progress = StatusProgress(status_bar, self.run_state)
+        self.progress.pack(side="right")
+        self.status = ttk.Label(status_bar, text="Ready.", style="Status.TLabel", anchor="w")
+        self.status.pack(side="left", fill="x", expand=True)
         vpane = self.vpane = ttk.PanedWindow(self.root, orient="vertical")
         vpane.pack(fill="both", expand=True)
         hpane = self.hpane = ttk.PanedWindow(vpane, orient="horizontal")
@@ -127,7 +142,7 @@ class App:
         self.canvas_view = CanvasView(self.canvas, self.doc, self.run_state)
         self.canvas_scroll = CanvasScroll(self.canvas_view, xbar, ybar)
         self.canvas_ctl = CanvasController(self.canvas_view, self.palette, self.message)
-        self.canvas_ctl.on_badge = self.runs.show_first_error
+        self.canvas_ctl.on_badge = self.data.show_errors
         self.canvas_tips = CanvasTips(self.tips, self.canvas, self.run_state)
         self.context_menus = ContextMenus(self.canvas_ctl, self.nodes.rename, self.help.node,
                                           self.commands["layout"].handler)
@@ -148,9 +163,37 @@ class App:
         self.log_view = LogView(self.bottom, self.log_handler, self.dialogs,
                                 select_node=self.nodes.select)
         self.stats_view = StatsView(self.bottom, self.run_state)
+        self.data_view = DataView(self.bottom, self.run_data, self._data_target)
+        self.errors_view = ErrorsView(self.bottom, self.run_data,
+                                      lambda: self.commands.invoke("debug_error"))
+        self.output_view = OutputView(self.bottom, self.run_data)
         for tab, text in ((self.console, "Console"), (self.script_view, "Script"),
-                          (self.log_view, "Log"), (self.stats_view, "Statistics")):
+                          (self.data_view, "Data"), (self.errors_view, "Errors"),
+                          (self.output_view, "Output"), (self.log_view, "Log"),
+                          (self.stats_view, "Statistics")):
             self.bottom.add(tab, text=text)
+        self.bottom.bind("<<NotebookTabChanged>>", self._on_tab, add=True)
+
+    def _data_target(self) -> Target | None:
+        """What the Data tab shows: the selected pipe, else the (first) selected node."""
+        edge = self.canvas_view.selected_edge
+        if edge is not None:
+            return edge
+        return self.doc.selection[0] if self.doc.selection else None
+
+    def _on_tab(self, _event: tk.Event | None = None) -> None:
+        """Only the data tab on screen reads and draws (see _tick)."""
+        shown = self.bottom.select()
+        for view in (self.data_view, self.errors_view, self.output_view):
+            view.visible = str(view) == shown
+        self.root.update_idletasks()  # the tab's size, so that it can scroll to its end
+        self._drain_views()
+
+    def _drain_views(self) -> None:
+        self.console.poll()
+        self.data_view.drain()
+        self.errors_view.drain()
+        self.output_view.drain()
 
     def _on_first_layout(self, event: tk.Event) -> None:
         """Restore the pane splits of the last session, or give the canvas the
@@ -194,6 +237,9 @@ class App:
             self.update_title()
             self.files.schedule_autosave()
             self.menubar.refresh()  # the Undo / Redo labels
+
+    def refresh_commands(self) -> None:
+        self.menubar.refresh()
 
     def _on_run(self, event: RunStateEvent, data: dict) -> None:
         if event == "state":
@@ -261,6 +307,7 @@ class App:
             return
         more = self.bridge.poll()
         more += self.log_view.drain() >= DRAIN_MAX
+        self._drain_views()
         # a backlog is drained from idle callbacks: timers, input and redraws
         # still run between two ticks (a chain of after(1) could starve redraws)
         self._after = (self.root.after_idle(self._tick) if more
@@ -290,6 +337,7 @@ class App:
         self.tips.close()
         self.context_menus.close()
         self.files.cancel()
+        self.console.close()
         self.bridge.close()
         sys.setswitchinterval(self._switch_interval)
         logging.getLogger().removeHandler(self.log_handler)

@@ -5,7 +5,14 @@ Data flow::
     Tk thread: start(desc, datas, ns) --> runner thread: pipeline(), start, run, wait
     engine threads: listener(event)   --> events.put((gen, event))       (never blocks)
     runner / helper threads           --> events.put((gen, bridge event))
-    Tk thread, every 50 ms: poll() takes <= 50 events -> RunState; stats ~10x/s
+    Tk thread, every 50 ms: poll() takes <= 50 events -> RunState, RunData
+                            (printed output); stats ~10x/s -> RunState
+    Tk thread, visible views: RunData reads Plumber.peek / errors (bounded)
+
+Runs are started with ``capture_output=True``: what node functions print
+reaches the Output tab as ``"output"`` events, never only the terminal. A
+run can stream its results to disk (``results``: see
+:class:`ResultsTarget`); the runner thread opens and closes the files.
 
 Every kind of event on the queue is named in :mod:`papy_gui.model.events`.
 Blocking engine calls (``pause``/``stop`` wait for their state) run on short
@@ -32,6 +39,7 @@ from papy_engine import script
 from papy_engine.script import PipelineDescription
 
 from .model.events import BridgeEvent, RunEvent
+from .model.run_data import RunData
 from .model.run_state import RunState, consume_of
 
 log = logging.getLogger(__name__)
@@ -52,7 +60,14 @@ class Pipeline(Protocol):
 
     def add_listener(self, fn: Callable[[dict], Any]) -> None: ...
 
-    def start(self, datas: Iterable[Iterable]) -> None: ...
+    def start(self, datas: Iterable[Iterable], *, capture_output: bool = False,
+              sinks: dict[str, Sink] | None = None) -> None: ...
+
+    def peek(self, name: str, n: int = 20, indexed: bool = False) -> list: ...
+
+    def errors(self, name: str) -> list: ...
+
+    def get_piper(self, name: str) -> Any: ...
 
     def run(self) -> None: ...
 
@@ -66,6 +81,21 @@ class Pipeline(Protocol):
 
 
 Builder = Callable[[PipelineDescription, dict], Pipeline]
+#: ``sink(first_index, results, first_eval)``: see ``papy_engine.run.Sink``.
+Sink = Callable[[int, list, int], None]
+
+
+class ResultsTarget(Protocol):
+    """Where a run writes its results as they arrive (``commands/results.py``).
+
+    Both are called on the runner thread: ``open`` once the Plumber is built
+    (its sinks go to ``Plumber.start``), ``close`` once the run is over (what
+    it returns ends the run's status message, e.g. where the files are).
+    """
+
+    def open(self, plumber: Pipeline) -> dict[str, Sink]: ...
+
+    def close(self) -> str: ...
 
 
 def default_builder(desc: PipelineDescription, namespace: dict) -> Pipeline:
@@ -78,9 +108,11 @@ def default_builder(desc: PipelineDescription, namespace: dict) -> Pipeline:
 class RunBridge:
     """Runs one pipeline at a time off the Tk thread and feeds a :class:`RunState`."""
 
-    def __init__(self, run_state: RunState, builder: Builder = default_builder) -> None:
+    def __init__(self, run_state: RunState, builder: Builder = default_builder,
+                 data: RunData | None = None) -> None:
         self.run_state = run_state
         self.builder = builder
+        self.data = data if data is not None else RunData(run_state)
         self.events: queue.SimpleQueue[tuple[int, RunEvent]] = queue.SimpleQueue()
         self.plumber: Pipeline | None = None
         self._thread: threading.Thread | None = None
@@ -89,26 +121,34 @@ class RunBridge:
         self._last_stats = 0.0
         self._generation = 0
         self.on_plumber: Callable[[Pipeline], None] | None = None
+        #: where each run started writes its results, if anywhere (Save results)
+        self.results: Callable[[], ResultsTarget | None] | None = None
 
     # -- called on the Tk thread -------------------------------------------------
     @property
     def running(self) -> bool:
         return (self._thread is not None and self._thread.is_alive()) or self.run_state.active
 
-    def start(self, desc: PipelineDescription, datas: list | None, namespace: dict) -> None:
+    def start(self, desc: PipelineDescription, datas: list | None, namespace: dict,
+              results: ResultsTarget | None = None) -> None:
         """Build and run ``desc`` with input iterables ``datas`` on a runner thread.
 
         ``namespace`` is the run's own (see ``RunCommands.prepare``): from now on
-        only the runner thread uses it.
+        only the runner thread uses it. ``results``: stream the results there
+        (by default, where :attr:`results` says).
         """
         if self.running:
             raise RuntimeError("a pipeline is already running")
+        if results is None and self.results is not None:
+            results = self.results()
         self._generation += 1
         self.plumber = None
         self.run_state.begin(desc.edges, consume_of(desc))
+        self.data.reset()
         self.run_state.set_state("building")
         self._thread = threading.Thread(target=self._run,
-                                        args=(desc, datas, namespace, self._generation),
+                                        args=(desc, datas, namespace, self._generation,
+                                              results),
                                         name="papy-gui-run", daemon=True)
         self._thread.start()
 
@@ -125,27 +165,37 @@ class RunBridge:
             except queue.Empty:
                 break
         self.run_state.reset()
+        self.data.reset()
 
     def _run(self, desc: PipelineDescription, datas: list | None, namespace: dict,
-             gen: int) -> None:
+             gen: int, results: ResultsTarget | None = None) -> None:
         events = self.events
 
         def put(event: Any) -> None:  # engine threads only enqueue
             events.put((gen, event))
+        opened = False
         try:
             plumber = self.builder(desc, namespace)
             if gen != self._generation:  # the document was replaced while building
                 log.info("not starting a pipeline built for a document that was closed")
                 return
             plumber.add_listener(put)
+            sinks = results.open(plumber) if results is not None else None
+            opened = results is not None
+            plumber.start(datas if datas is not None else [], capture_output=True, sinks=sinks)
+            # polled from now on: a Plumber that failed to start stays "idle", and
+            # its stats would turn the run's "failed" back into "idle"
             self.plumber = plumber
             put({"event": "plumber_ready"})
-            plumber.start(datas if datas is not None else [])
             plumber.run()
             plumber.wait()
-            put({"event": "run_ended", "state": plumber.state, "message": ""})
+            note = results.close() if results is not None else ""
+            opened = False
+            put({"event": "run_ended", "state": plumber.state, "message": note})
         except BaseException as exc:  # report every failure to the window
             log.exception("the pipeline run failed")
+            if opened and results is not None:
+                results.close()
             put({"event": "run_ended", "state": "failed",
                  "message": f"{type(exc).__name__}: {exc}"})
 
@@ -204,10 +254,15 @@ class RunBridge:
 
     def _handle(self, event: RunEvent) -> None:
         if event["event"] == "plumber_ready":
-            if self.on_plumber is not None and self.plumber is not None:
-                self.on_plumber(self.plumber)
+            if self.plumber is not None:
+                self.data.attach(self.plumber)
+                if self.on_plumber is not None:
+                    self.on_plumber(self.plumber)
+        elif event["event"] == "output":
+            self.data.add_output(event["piper"], event["text"])
         elif event["event"] == "run_ended":
             self.refresh_stats()
+            self.data.run_ended()
             self.run_state.set_state(event["state"], event["message"])
         elif event["event"] == "call_failed":
             log.warning("%s", event["message"])

@@ -67,6 +67,10 @@ def apply(root: tk.Tk) -> ttk.Style:
     style.configure("Hint.TLabel", foreground=MUTED)
     style.configure("Error.TLabel", foreground="#c0392b", font=(base.actual("family"), 9))
     style.configure("Status.TLabel", background="#e3e7ed", padding=(8, 2))
+    style.configure("Status.TFrame", background="#e3e7ed")
+    # "." gives every element the window's background, the progress bar's too
+    style.configure("Horizontal.TProgressbar", background="#3d8bd9", troughcolor="#d5dae0",
+                    bordercolor="#c3cad3", lightcolor="#6aa7e6", darkcolor="#2f6fb0")
     style.configure("StatusError.TLabel", background="#fde2e2", foreground="#a11d1d", padding=(8, 2))
     style.configure("Toolbutton", padding=(8, 4), background="#e3e7ed")
     style.map("Toolbutton", background=[("active", "#d3dae3"), ("disabled", "#e3e7ed")])

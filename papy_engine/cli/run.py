@@ -38,6 +38,7 @@ examples:
   papy run pipeline.py --workers node1:18812#4,node2:18812#4
   papy run pipeline.py --dask tcp://scheduler:8786   (or --dask local:4)
   papy run pipeline.py --results out/     (out/<piper>.jsonl, one JSON record per line)
+  papy run pipeline.py --results out/ --resume   (continue a run that was killed or stopped)
   python pipeline.py --quiet          (a saved script runs itself the same way)
 
 exit status: 0 all items clean, 1 some items became placeholders (the summary
@@ -121,7 +122,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="items pulled and interleaved at a time by every IMap")
     parser.add_argument("--results", metavar="DIR",
                         help="write the results of the tracked pipers (or of every output "
-                             "piper when none is tracked) to DIR/<piper>.jsonl as they arrive")
+                             "piper when none is tracked) to DIR/<piper>.jsonl as they arrive, "
+                             "with a journal of what is durably complete")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --results: continue the run recorded in DIR (killed, "
+                             "stopped or failed), skipping the input items already done")
+    parser.add_argument("--force", action="store_true",
+                        help="with --resume: resume even though the script changed (you "
+                             "vouch that the finished results still hold)")
     parser.add_argument("--quiet", "-q", action="store_true",
                         help="no progress display; only a brief summary")
     parser.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS",
@@ -160,7 +168,8 @@ def main(argv: Sequence[str]) -> int:
     except PapyError as exc:
         print(f"papy run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return run_plumber(plumber, ns.get("INPUTS"), args, label=os.path.basename(args.script))
+    return run_plumber(plumber, ns.get("INPUTS"), args, label=os.path.basename(args.script),
+                       script_path=args.script)
 
 
 def run_script_main(pipeline: Callable[[], Any], inputs: Any,
@@ -189,21 +198,49 @@ def run_script_main(pipeline: Callable[[], Any], inputs: Any,
     except Exception as exc:
         print(f"{prog}: pipeline() failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return run_plumber(plumber, inputs, args, label=prog)
+    return run_plumber(plumber, inputs, args, label=prog, script_path=_script_of(pipeline))
+
+
+def _script_of(pipeline: Callable) -> str | None:
+    """The file a saved script's ``pipeline`` function is defined in."""
+    import inspect
+    try:
+        return inspect.getsourcefile(pipeline)
+    except TypeError:
+        return None
 
 
 # -- one run -------------------------------------------------------------------------
-def run_plumber(plumber, inputs: Any, args: argparse.Namespace, label: str = "") -> int:
+def run_plumber(plumber, inputs: Any, args: argparse.Namespace, label: str = "",
+                script_path: str | None = None) -> int:
     """Run ``plumber`` on ``inputs`` with ``papy run`` options ``args``; returns the exit status.
 
     Progress goes to stderr (a live table on a terminal, plain lines otherwise),
     then the summary.  The first SIGINT stops gracefully; a second one aborts.
+    ``script_path`` is the script the pipeline came from (its fingerprint is
+    recorded with ``--results``).
     """
     try:
         inputs = _prepare_inputs(plumber, inputs, args, label)
+        session = _open_results(plumber, inputs, args, script_path)
     except UsageError as exc:
         print(f"papy: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if session is not None:
+        for note in session.notes:
+            print(f"papy: {note}", file=sys.stderr)
+        if session.datas is None:   # resumed a run that had finished
+            session.close(None)
+            return int((session.previous or {}).get("exit") or 0)
+        inputs = session.datas
+    try:
+        return _run(plumber, inputs, args, label, session)
+    finally:
+        if session is not None:
+            session.close(None)   # (only when _run did not close it: an abort)
+
+
+def _run(plumber, inputs: Any, args: argparse.Namespace, label: str, session) -> int:
     err = sys.stderr
     progress = Progress(err, tty=err.isatty(), interval=args.interval, quiet=args.quiet,
                         label=label)
@@ -216,42 +253,57 @@ def run_plumber(plumber, inputs: Any, args: argparse.Namespace, label: str = "")
                 first_errors.setdefault(event["piper"], event)
     plumber.add_listener(listener)
     try:
-        writer = _results_writer(plumber, args)
-    except OSError as exc:
-        print(f"papy: error: cannot write results to {args.results}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        plumber.start(inputs, sinks=writer.sinks() if writer else None)
+        plumber.start(inputs, sinks=session.sinks if session else None)
     except PapyError as exc:
         print(f"papy: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        with sigint_stops(plumber, progress):
-            failure = _run_to_end(plumber, progress)
-    finally:
-        if writer is not None:
-            writer.close()
+    with sigint_stops(plumber, progress):
+        failure = _run_to_end(plumber, progress)
     stats = plumber.stats
-    progress.close(stats)
     if failure is None and stats["state"] == "failed":
         failure = plumber.error  # an engine failure: wait() returned
+    code = exit_code(stats, failure)
+    if session is not None:
+        try:
+            session.close(stats["state"], code)
+        except PapyError as exc:
+            failure, code = failure or exc, EXIT_ERRORS
+    progress.close(stats)
     if failure is not None:
         detail = failure.traceback if is_placeholder(failure) and failure.traceback else ""
         print(f"papy: the pipeline failed: {type(failure).__name__}: {failure}\n{detail}",
               file=err, end="" if detail.endswith("\n") else "\n")
     err.write(summary(stats, first_errors, label, brief=args.quiet))
-    if writer is not None:
-        err.write("papy: results in " + ", ".join(str(p) for p in writer.paths.values()) + "\n")
+    if session is not None:
+        err.write("papy: results in " + ", ".join(str(p) for p in session.paths.values()) + "\n")
+        if stats["state"] != "finished" and session.refusal is None:
+            err.write(f"papy: add --resume to continue this run: papy run SCRIPT --results "
+                      f"{args.results} --resume\n")
     err.flush()
-    return exit_code(stats, failure)
+    return code
 
 
-def _results_writer(plumber, args: argparse.Namespace):
-    """A ResultsWriter for ``--results DIR``, or None without the option."""
+def _open_results(plumber, inputs: Any, args: argparse.Namespace, script_path: str | None):
+    """The results session for ``--results DIR [--resume [--force]]``, or None.
+
+    Raises:
+        UsageError: a bad combination of options, or the folder cannot be
+            written or resumed (the message says why).
+    """
+    if (args.resume or args.force) and not args.results:
+        raise UsageError("--resume and --force need --results DIR")
+    if args.force and not args.resume:
+        raise UsageError("--force only applies to --resume")
     if not args.results:
         return None
-    from ..results import ResultsWriter, pipers_to_write
-    return ResultsWriter(args.results, pipers_to_write(plumber))
+    from ..durable import open_results
+    try:
+        return open_results(args.results, plumber, inputs, script_path=script_path,
+                            resume=args.resume, force=args.force)
+    except PapyError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write results to {args.results}: {exc}") from None
 
 
 def _prepare_inputs(plumber, inputs: Any, args: argparse.Namespace, label: str) -> Any:

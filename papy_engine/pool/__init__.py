@@ -10,10 +10,34 @@
   post, and the registry of slot kinds; :mod:`.process` and :mod:`.thread`
   -- the local kinds (remote servers: :mod:`papy_engine.remote`);
 * :mod:`.evaluate` -- what every worker runs on a chunk.
-"""
-from .evaluate import PLAIN, Mode, TaskCall, run_chunk
-from .imap import Driver, IMap
-from .slots import Done, Raised, Slot, SlotEvent, SlotSource, register
 
-__all__ = ["IMap", "Driver", "Mode", "PLAIN", "TaskCall", "run_chunk", "Slot", "SlotSource",
-           "SlotEvent", "Done", "Raised", "register"]
+Names are imported lazily: a worker process imports only :mod:`.process`
+and :mod:`.evaluate`, not the dispatcher's machinery (nor dill, until a task
+needs it), so workers start fast.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "IMap": "imap", "Driver": "imap",
+    "Mode": "evaluate", "PLAIN": "evaluate", "TaskCall": "evaluate", "run_chunk": "evaluate",
+    "Slot": "slots", "SlotSource": "slots", "SlotEvent": "slots", "Done": "slots",
+    "Raised": "slots", "register": "slots",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'papy_engine.pool' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

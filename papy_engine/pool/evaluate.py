@@ -18,6 +18,7 @@ import time
 
 from ..errors import PiperError, WorkerError, _Placeholder
 from .capture import captured
+from .chain import Chain, attribute
 
 __all__ = ["TaskCall", "Mode", "PLAIN", "run_chunk", "reply_for", "split_produced", "picklable",
            "keep_inbox",
@@ -123,29 +124,34 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
     the chunk and the item in progress, and for a timed task when that item
     started, so that the dispatcher can tell which item a worker died on or
     got stuck with.  With ``produce > 1`` each result is split into that many
-    sub-items; with ``capture``, ``output`` is what the chunk printed.
+    sub-items; with ``capture``, ``output`` is what the chunk printed.  For a
+    :class:`Chain`, ``busy_s`` is a tuple: the seconds of each stage.
     """
     boxed, timed, produce, repeat, capture = mode
-    t0 = time.perf_counter()
-    before = func.errors_created
     if progress is not None:
         progress[SERIAL] = serial
         progress[STARTED] = time.monotonic() if timed else 0.0
+    created: list[int] = []
+    busy: float | tuple
     with captured(capture) as printed:
-        results = func.map(items, boxed, progress)
+        t0 = time.perf_counter()
+        if func.__class__ is Chain:
+            results, created, busy = func.run(items, start, boxed, progress)
+        else:
+            before = func.errors_created
+            results = func.map(items, boxed, progress)
+            if func.errors_created != before:
+                attribute(results, items, boxed, piper, start, created)
+            busy = time.perf_counter() - t0
     if progress is not None:
         progress[STARTED] = 0.0
-    created = []
-    if func.errors_created != before:
-        for off, r in enumerate(results):
-            if isinstance(r, _Placeholder) and r.index is None:
-                r.piper, r.index = piper, start + off
-                keep_inbox(r, (items[off],) if boxed else items[off])
-                created.append(off)
     if produce > 1:
+        t0 = time.perf_counter()
         results, created = split_produced(results, created, produce, repeat, piper, start,
                                           items, boxed)
-    return results, created, time.perf_counter() - t0, printed[0] if printed else ""
+        if isinstance(busy, float):
+            busy += time.perf_counter() - t0
+    return results, created, busy, printed[0] if printed else ""
 
 
 def split_produced(results, created, n, repeat, piper, start, items=None, boxed=False):

@@ -224,8 +224,7 @@ class IMap:
         if self._closed:
             raise IMapError(f"IMap {self.name!r} was stopped; add a task to use it again")
         t = self._mgr.tasks[task]
-        if not self._mgr.started:
-            self.start()
+        self.start()   # (a no-op once the pool and its threads run)
         while True:
             while not t.items:
                 try:
@@ -334,17 +333,30 @@ class Driver:
 
 
 class _Results:
-    """Iterator over one task's results; a raised worker error does not end it."""
+    """Iterator over one task's results; a raised worker error does not end it.
 
-    __slots__ = ("_imap", "_task")
+    Results already taken as a batch are handed out straight from the task's
+    queue (the per-item cost of ``for x in imap``); everything else --
+    waiting, the end, a stopped map, skipping -- goes through :meth:`IMap.next`.
+    """
+
+    __slots__ = ("_imap", "_task", "_items", "_raises")
 
     def __init__(self, imap: IMap, task: int) -> None:
         self._imap, self._task = imap, task
+        t = imap._mgr.tasks[task]
+        self._items, self._raises = t.items, t.standalone
 
     def __iter__(self) -> _Results:
         return self
 
     def __next__(self) -> Any:
+        items = self._items
+        if items and not self._imap._closed:
+            x = items.popleft()
+            if self._raises and x.__class__ in _PLACEHOLDERS:
+                raise_worker_error(x)
+            return x
         return self._imap.next(task=self._task)
 
 

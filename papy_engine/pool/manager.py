@@ -290,18 +290,20 @@ class PoolManager:
             return
         n = len(fl.items)
         if n:
-            task.note_cost(reply.busy, n)
+            busy = reply.busy
+            task.note_cost(sum(busy) if isinstance(busy, tuple) else busy, n)
             if reply.nbytes:
                 task.note_bytes("out", reply.nbytes / n)
         self.store(task, fl.start, reply.results, n, reply.created, reply.busy,
                    output=reply.output)
 
     def store(self, task: Task, start: int, results: list, n: int, created: list[int],
-              busy: float, timeouts: int = 0, output: str = "") -> None:
+              busy: float | tuple, timeouts: int = 0, output: str = "") -> None:
         """Keep the results of ``n`` items and report the chunk to the task's driver."""
         for off in created:
             r = results[off]
-            log.error("piper %s: item %s became a placeholder: %s", task.name, r.index, r)
+            log.error("piper %s: item %s became a placeholder: %s", r.piper or task.name,
+                      r.index, r)
         if task.on_chunk is not None:
             try:
                 task.on_chunk(n, [results[o] for o in created], timeouts, busy)
@@ -387,9 +389,13 @@ class PoolManager:
                 t.feeder.join(0.5)
 
     def shutdown_slots(self, timeout: float) -> None:
+        """Stop the workers -- or hand healthy idle ones back to be kept warm."""
         slots, self.slots = self.slots, []
         for s in slots:
             try:
+                source = self.source_of.get(id(s))
+                if self.failure is None and source is not None and source.keep(s):
+                    continue
                 s.stop(timeout)
             except Exception:
                 log.exception("IMap %s: stopping worker %s", self.name, s.number)

@@ -22,14 +22,14 @@ from collections.abc import Iterable
 
 from ..errors import IMapError
 from .records import Task
+from .slots import TARGET_CHUNK_S
 
 __all__ = ["Limits", "ends_soon", "DEFAULT_STRIDE", "MAX_OUTSTANDING", "TARGET_CHUNK_S"]
 
 DEFAULT_STRIDE = 16384
 TARGET_INFLIGHT_S = 0.5          # default: work held in flight per worker
 MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
-TARGET_CHUNK_S = 0.01            # local slots: work per chunk message
-MAX_CHUNK_BYTES = 4 * 2**20      # pickled bytes per chunk message
+MAX_CHUNK_BYTES = 1 * 2**20      # pickled bytes per chunk message
 MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
 MAX_OUTSTANDING = 2              # chunks per slot: one running, one waiting
 
@@ -74,16 +74,37 @@ class Limits:
         return max(min(task.budget, 4 * n), min(task.budget, want))
 
     def may_pull(self, task: Task, nslots: int, stride: int) -> bool:
-        """True when ``task``'s feeder may pull another batch now."""
+        """True when ``task``'s feeder may pull another batch now.
+
+        By default the input follows the consumer's pace: while a batch of
+        results waits to be taken, nothing more is pulled, so a slow
+        consumer holds the input back to what keeps the workers busy plus
+        one batch, instead of letting it run ahead to the budget.
+        """
         if task.held <= 0:
             return True
         if self.fixed:
             return task.held + stride <= task.budget
-        return task.held < self.limit(task, nslots)
+        if task.held >= self.limit(task, nslots):
+            return False
+        if task.cost is None:
+            return True
+        waiting = task.done - task.consumed          # results not taken yet
+        busy = task.held - waiting                   # queued or being evaluated
+        per_worker = self.chunk_size(task, nslots, 1 << 30)
+        n = max(1, nslots)
+        return busy < (MAX_OUTSTANDING + 1) * n * per_worker and waiting < n * per_worker
+
+    def waiting(self, task: Task, nslots: int) -> int:
+        """Results that may wait for the consumer: about one chunk per worker."""
+        return max(1, max(1, nslots) * self.chunk_size(task, nslots, 1 << 30))
 
     def room(self, task: Task, nslots: int, tasks: Iterable[Task]) -> int:
         """Items the feeder of ``task`` should pull next."""
-        return max(1, min(self.pull_size(tasks), self.limit(task, nslots) - task.held))
+        room = min(self.pull_size(tasks), self.limit(task, nslots) - task.held)
+        if not self.fixed:
+            room = min(room, self.waiting(task, nslots))
+        return max(1, room)
 
     def chunk_size(self, task: Task, nslots: int, waiting: int,
                    target_s: float = TARGET_CHUNK_S) -> int:

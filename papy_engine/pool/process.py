@@ -28,12 +28,14 @@ from itertools import count
 from multiprocessing import get_context
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import warm
 from .evaluate import Mode, picklable, reply_for
-from .policy import TARGET_CHUNK_S
-from .records import Task
-from .slots import Done, Post, ProgressReader, Raised
+from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
+
+if TYPE_CHECKING:
+    from .records import Task
 
 __all__ = ["ProcessSlot", "ProcessSource", "default_start_method"]
 
@@ -43,7 +45,26 @@ _dumps = ForkingPickler.dumps   # what Connection.send uses, so fds and sockets 
 
 
 # -- the child ----------------------------------------------------------------------
-def _child_main(task_r, result_w, progress, close_fds):
+class _Stdio:
+    """The parent's stdout/stderr, handed to a worker made by a fork server.
+
+    A fork server keeps the standard streams it had when it started; a worker
+    forked from it takes the parent's current ones instead, as a forked or
+    spawned worker would (the pickler duplicates the fds for the child).
+    """
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+        return (_own_stdio, (reduction.DupFd(1), reduction.DupFd(2)))
+
+
+def _own_stdio(out, err) -> None:
+    for fd, target in ((out.detach(), 1), (err.detach(), 2)):
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _child_main(task_r, result_w, progress, close_fds, stdio=None):
     """Entry point of a worker process."""
     for fd in close_fds:
         try:
@@ -72,7 +93,8 @@ def _child_main(task_r, result_w, progress, close_fds):
 
 
 def _serve(inbox, result_w, progress):
-    import dill
+    # A task comes pickled by dill; plain pickle reads it, importing dill only
+    # when the pickle needs it (a lambda, a closure): workers start faster.
     tasks: dict[int, tuple[Any, str, Mode]] = {}
     progress = memoryview(progress).cast("B").cast("d")
     while True:
@@ -90,9 +112,14 @@ def _serve(inbox, result_w, progress):
                 result_w.send(("done", serial, results, created, busy, output))
         elif kind == "task":
             _, tid, name, payload, mode = msg
-            tasks[tid] = (dill.loads(payload), name, Mode(*mode))
+            tasks[tid] = (pickle.loads(payload), name, Mode(*mode))
         elif kind == "drop":
             tasks.pop(msg[1], None)
+        elif kind == "recycle":   # kept warm between runs: as fresh as a new worker
+            tasks.clear()
+            leases = sys.modules.get("papy_engine.transfer.leases")
+            if leases is not None:
+                leases.release_all()
         elif kind == "stop":
             break
 
@@ -105,16 +132,15 @@ class ProcessSlot(ProgressReader):
     chunk_s = TARGET_CHUNK_S
 
     def __init__(self, number: int, method: str, close_fds=()):
-        ctx = get_context(method)
+        ctx = _context(method)
         task_r, self.task_w = ctx.Pipe(duplex=False)
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self.progress = RawArray("d", 3)
         fds = list(close_fds) if method == "fork" else []
-        # Each concrete context has Process; typeshed's BaseContext (what a
-        # str method gives) does not declare it.
-        self.proc = ctx.Process(  # type: ignore[attr-defined]
+        self.proc = ctx.Process(
             target=_child_main, name=f"papy-worker-{number}",
-            args=(task_r, result_w, self.progress, fds), daemon=True)
+            args=(task_r, result_w, self.progress, fds,
+                  _Stdio() if method == "forkserver" else None), daemon=True)
         self.proc.start()
         task_r.close()
         result_w.close()
@@ -160,6 +186,21 @@ class ProcessSlot(ProgressReader):
         data = _dumps(("chunk", serial, task.id, start, items))
         self.task_w.send_bytes(data)
         return len(data)
+
+    def alive(self) -> bool:
+        return not self.dead and self.proc.is_alive()
+
+    def recycle(self) -> bool:
+        """Forget the run this worker served, to wait for another; False if unfit."""
+        if self.outstanding or self.timed_out or not self.alive():
+            return False
+        try:
+            self.task_w.send(("recycle",))
+        except (OSError, ValueError):
+            return False
+        self.tasks.clear()
+        self.progress[0] = self.progress[1] = self.progress[2] = 0.0
+        return True
 
     def drop_task(self, tid: int) -> None:
         if tid in self.tasks and not self.dead:
@@ -214,21 +255,28 @@ class ProcessSource:
 
     def __init__(self, imap: Any, post: Post, numbers: count) -> None:
         self.n = imap.local_workers()
+        self.key = ("process", imap.start_method)   # interchangeable warm workers
         self.method = imap.start_method or default_start_method()
-        self.replace_method = (imap.start_method
-                               if imap.start_method in ("spawn", "forkserver") else "spawn")
+        # threads exist by the time a worker is replaced: never fork then
+        self.replace_method = (self.method if self.method in ("spawn", "forkserver")
+                               else "forkserver" if sys.platform.startswith("linux")
+                               else "spawn")
         self.numbers = numbers
 
     def start(self) -> list[ProcessSlot]:
-        slots: list[ProcessSlot] = []
-        for _ in range(self.n):
+        slots: list[ProcessSlot] = warm.take(self.key, self.n)
+        for slot in slots:
+            slot.number = next(self.numbers)
+        for _ in range(self.n - len(slots)):
             fds = [fd for s in slots for fd in s.parent_fds()]
             slots.append(ProcessSlot(next(self.numbers), self.method, fds))
         return slots
 
     def replace(self, dead: Any) -> ProcessSlot:
-        # threads exist by now: never fork here
         return ProcessSlot(next(self.numbers), self.replace_method)
+
+    def keep(self, slot: Any) -> bool:
+        return slot.recycle() and warm.keep(self.key, slot)
 
     def pending(self) -> bool:
         return False
@@ -241,11 +289,15 @@ class ProcessSource:
 
 
 def default_start_method() -> str:
-    """``fork`` only while this process has a single OS thread, else ``spawn``.
+    """``fork`` while this process has a single OS thread, else ``forkserver``.
 
     Forking a process that runs other threads (ours, a Tk notifier, a BLAS
     pool) can deadlock the child on a lock held at the time of the fork;
-    ``/proc/self/task`` counts every OS thread, not just Python's.
+    ``/proc/self/task`` counts every OS thread, not just Python's.  A fork
+    server is a single-threaded process started once, with this module
+    preloaded, that forks the workers: safe with threads, and after the first
+    pool nearly as fast as a fork (``spawn`` pays a new interpreter and its
+    imports for every worker).
     """
     env = os.environ.get("PAPY_START_METHOD")
     if env:
@@ -256,4 +308,15 @@ def default_start_method() -> str:
                 return "fork"
         except OSError:
             pass
+        return "forkserver"
     return "spawn"
+
+
+def _context(method: str) -> Any:
+    """The multiprocessing context (typeshed's BaseContext lacks Process)."""
+    ctx = get_context(method)
+    if method == "forkserver":
+        # workers fork from a server that has already imported what they run,
+        # dill included (a function pickled by value needs it)
+        ctx.set_forkserver_preload([__name__, "dill"])
+    return ctx

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Task", "Pending", "InFlight", "Batch", "ChunkCallback"]
 
-#: called once per answered chunk: (items, placeholders created, timeouts, busy_s)
-ChunkCallback = Callable[[int, list, int, float], None]
+#: called once per answered chunk: (items, placeholders created, timeouts, busy_s
+#: -- a tuple of each stage's seconds for a fused chain)
+ChunkCallback = Callable[[int, list, int, Any], None]
 
 
 class Batch(NamedTuple):

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from .evaluate import OFFSET, SERIAL, STARTED
 
+TARGET_CHUNK_S = 0.01   # seconds of measured work per chunk, for local slots
+
 if TYPE_CHECKING:
     from ..errors import WorkerError
     from .records import Task
@@ -50,7 +52,7 @@ class Done(NamedTuple):
     serial: int
     results: list
     created: list[int]       # offsets in ``results`` of placeholders made there
-    busy: float              # seconds of work
+    busy: float | tuple      # seconds of work (of each stage, for a fused chain)
     nbytes: int = 0          # size of the reply on the wire, when known
     output: str = ""         # what the chunk printed (when the task captures it)
 
@@ -155,6 +157,10 @@ class SlotSource(Protocol):
 
     def replace(self, dead: Slot) -> Slot | None:
         """A replacement for ``dead`` now, or None (one may come as a "ready" event)."""
+
+    def keep(self, slot: Slot) -> bool:
+        """Take back a slot whose pool is done, to serve a later pool (warm
+        workers, see :mod:`.warm`); False: the manager stops it."""
 
     def pending(self) -> bool:
         """True while replacements are under way (slots may still come)."""

@@ -11,14 +11,19 @@ import logging
 import queue
 import threading
 from itertools import count
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..peek import estimate_size
+from . import warm
 from .evaluate import Mode, reply_for
-from .policy import TARGET_CHUNK_S
-from .records import Task
-from .slots import Done, Post, ProgressReader, Raised
+from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
+
+if TYPE_CHECKING:
+    from .records import Task
 
 __all__ = ["ThreadSlot", "ThreadSource"]
+
+KEY = ("thread",)   # every worker thread is interchangeable
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +65,28 @@ class ThreadSlot(ProgressReader):
                 return
             if reply[0] == "done":
                 _, serial, results, created, busy, output = reply
-                self._post(self, Done(serial, results, created, busy, 0, output))
+                # nothing is pickled between threads: estimate the results' size,
+                # so that chunks and what waits stay bounded in bytes too
+                size = estimate_size(results[0]) * len(results) if results else 0
+                self._post(self, Done(serial, results, created, busy, size, output))
             else:
                 self._post(self, Raised(*reply[1:]))
+
+    def alive(self) -> bool:
+        return not self.dead and not self.retired and self.thread.is_alive()
+
+    def recycle(self) -> bool:
+        """Forget the run this worker served, to wait for another; False if unfit."""
+        if self.outstanding or self.timed_out or not self.alive():
+            return False
+        self.tasks.clear()
+        self._funcs.clear()
+        self.progress = [0.0, 0.0, 0.0]
+        return True
+
+    def attach(self, post: Post) -> None:
+        """Send replies to ``post`` (a new pool's manager) from now on."""
+        self._post = post
 
     def wait_objects(self) -> list:
         return []
@@ -111,7 +135,15 @@ class ThreadSource:
         self.numbers = numbers
 
     def start(self) -> list[ThreadSlot]:
-        return [ThreadSlot(next(self.numbers), self.post) for _ in range(self.n)]
+        slots: list[ThreadSlot] = warm.take(KEY, self.n)
+        for slot in slots:
+            slot.number = next(self.numbers)
+            slot.attach(self.post)
+        return slots + [ThreadSlot(next(self.numbers), self.post)
+                        for _ in range(self.n - len(slots))]
+
+    def keep(self, slot: Any) -> bool:
+        return slot.recycle() and warm.keep(KEY, slot)
 
     def replace(self, dead: Any) -> ThreadSlot:
         return ThreadSlot(next(self.numbers), self.post)

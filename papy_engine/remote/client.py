@@ -33,8 +33,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ..errors import IMapError
-from ..pool.policy import TARGET_CHUNK_S
-from ..pool.slots import Done, ProgressReader, Raised, SlotEvent
+from ..pool.slots import TARGET_CHUNK_S, Done, ProgressReader, Raised, SlotEvent
 from .handshake import Credentials, HandshakeError, client_handshake, current_credentials
 from .handshake import tune_socket
 

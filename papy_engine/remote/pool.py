@@ -129,6 +129,10 @@ class RemotePool:
         log.warning("IMap %s: %s; reconnecting", self.name, slot.exit_reason())
         r.start()
 
+    def keep(self, slot: Slot) -> bool:
+        """Slot-source protocol: connections are not kept between pools."""
+        return False
+
     def pending(self) -> bool:
         """True while a reconnection is under way."""
         with self.lock:

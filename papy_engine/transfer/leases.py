@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from multiprocessing import util as _mp_util
 
-__all__ = ["PREFIX", "add", "begin_run", "drop", "end_run", "new_name", "parse_name",
+__all__ = ["PREFIX", "add", "begin_run", "release_all", "drop", "end_run", "new_name", "parse_name",
            "stale_pid"]
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,11 @@ def add(timeout: float | None, release: Callable[[], None]) -> int:
 def drop(lid: int) -> None:
     """Forget a lease whose object is already gone (served or removed)."""
     _get().drop(lid)
+
+
+def release_all() -> None:
+    """Free every item this process still holds (a warm worker between runs)."""
+    _release_all(_get())
 
 
 def begin_run() -> None:

@@ -39,7 +39,11 @@ SHORTCUTS: list[tuple[str, list[tuple[str, str]]]] = [
                 ("right or middle drag", "pan"), ("wheel", "zoom about the pointer"),
                 ("Shift+click, drag a rectangle", "select several nodes")]),
     ("Console", [("Return", "run the input (a block ends with an empty line)"),
-                 ("Up / Down", "history")]),
+                 ("Up / Down", "history"),
+                 ("q (at the (Pdb) prompt)", "leave a Debug in console session")]),
+    ("Data tabs", [("select a node or a pipe", "its results or waiting items in Data"),
+                   ("double click a Data row", "show the whole value"),
+                   ("click an error badge", "that node's errors in Errors")]),
     ("Help", [("F1", "this list")]),
 ]
 

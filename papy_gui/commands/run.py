@@ -32,7 +32,6 @@ from ..model.errors import EditError
 from ..model.events import RunStateEvent
 from ..model.export import take_console_names
 from ..model.params import MissingParamError, check_required
-from ..views.error_window import show_first_error
 from .window import Window
 
 log = logging.getLogger(__name__)
@@ -109,7 +108,10 @@ class RunCommands:
         app.message(f"running {app.doc_title()}…")  # a new run clears the last one's message
         log.info("running %s", app.doc_title())
         app.bridge.start(to_description(app.doc), datas, namespace)
-        app.bottom.select(app.stats_view)
+        watching = (app.data_view, app.errors_view, app.output_view, app.log_view,
+                    app.stats_view)
+        if app.bottom.select() not in [str(tab) for tab in watching]:
+            app.bottom.select(app.stats_view)  # a tab that shows the run stays
         return True
 
     def pause_resume(self) -> None:
@@ -140,15 +142,6 @@ class RunCommands:
         app.bottom.select(app.log_view)
         app.message(f"papy run {app.doc_title()} (headless, output in the Log)")
         app.bridge.run_headless(app.doc.path)
-
-    def show_first_error(self, node: str) -> None:
-        """The first error of ``node`` (its error badge was clicked)."""
-        err = self.app.run_state.errors.get(node)
-        if err is None:
-            self.app.dialogs.show_info("No error details", f"Node {node} reported errors, "
-                                       "but no traceback reached the editor.")
-            return
-        show_first_error(self.app.root, node, err)
 
     def sync_lock(self) -> None:
         """Lock the document against edits while a run is in progress."""

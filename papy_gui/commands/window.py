@@ -17,8 +17,12 @@ from ..model.palette import Palette
 from ..model.run_state import RunState
 from ..views.canvas_interact import CanvasController
 from ..views.canvas_view import CanvasView
+from ..views.console_view import ConsoleView
+from ..views.data_view import DataView
 from ..views.dialogs import Dialogs
+from ..views.errors_view import ErrorsView
 from ..views.log_view import LogView
+from ..views.output_view import OutputView
 from ..views.props_view import PropsView
 from ..views.script_view import ScriptView
 from ..views.stats_view import StatsView
@@ -42,7 +46,11 @@ class Window(Protocol):
     canvas_ctl: CanvasController
     props: PropsView
     bottom: ttk.Notebook
+    console: ConsoleView
     script_view: ScriptView
+    data_view: DataView
+    errors_view: ErrorsView
+    output_view: OutputView
     log_view: LogView
     stats_view: StatsView
 
@@ -51,6 +59,9 @@ class Window(Protocol):
 
     def show_error(self, title: str, text: str) -> None:
         """The status line and an error dialog."""
+
+    def refresh_commands(self) -> None:
+        """Re-evaluate the commands' testers and labels (menus, toolbar)."""
 
     def set_document(self, doc: Document) -> None:
         """Show ``doc`` (the last run's state goes with the old one)."""

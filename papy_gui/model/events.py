@@ -6,13 +6,17 @@ told apart by one key, ``"event"``:
 
 * :data:`EngineEvent` -- what ``papy_engine.Plumber`` hands its listeners
   (``add_listener``; DESIGN.md: plain dicts, snapshots): a state change, the
-  first error of an item, a failure that stops the run;
+  first error of an item, a failure that stops the run, and what node
+  functions printed (the bridge starts runs with ``capture_output=True``);
 * :data:`BridgeEvent` -- what the bridge's own threads add: the Plumber is
   built, the run has ended, a pause/resume/stop call failed, a line of
   ``papy run`` output.
 
 Observers of :class:`~papy_gui.model.store.Store` get a :data:`DocEvent`, those
-of :class:`~papy_gui.model.run_state.RunState` a :data:`RunStateEvent`. A kind
+of :class:`~papy_gui.model.run_state.RunState` a :data:`RunStateEvent`. (What
+a run produced -- peeks, every error, printed output -- is not pushed: the
+views that show it read :class:`~papy_gui.model.run_data.RunData` when they
+are visible, see there.) A kind
 that is not listed here is neither sent nor handled.
 """
 from __future__ import annotations
@@ -53,7 +57,17 @@ class EngineFailure(TypedDict):
     time: NotRequired[float]
 
 
-EngineEvent = Union[EngineState, EngineError, EngineFailure]
+class EngineOutput(TypedDict):
+    """What the functions of ``piper`` printed for a batch of results, in result
+    order (``Plumber.start(datas, capture_output=True)``)."""
+
+    event: Literal["output"]
+    piper: str
+    text: str
+    time: NotRequired[float]
+
+
+EngineEvent = Union[EngineState, EngineError, EngineFailure, EngineOutput]
 
 
 # -- from the bridge's own threads --------------------------------------------------------

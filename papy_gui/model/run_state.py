@@ -20,6 +20,7 @@ from typing import Any
 from papy_engine.script import PipelineDescription
 
 from .events import EngineEvent, RunStateEvent
+from .throughput import ThroughputHistory
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 STATES = ("idle", "building", "running", "paused", "stopping", "finished", "stopped", "failed")
 ACTIVE = ("building", "running", "paused", "stopping")
 STAT_KEYS = ("in", "out", "errors", "timeouts", "busy_s", "throughput", "state")
+ENDED = ("finished", "stopped", "failed")
 
 Observer = Callable[[RunStateEvent, dict], None]
 
@@ -58,6 +60,8 @@ class RunState:
         self._paused_at: float | None = None  # start of the current pause
         self._ended_paused: dict[str, float] = {}  # piper -> paused seconds when it ended
         self._finished_before_stop: set[str] | None = None
+        #: each node's items/s over the run (the statistics view's sparklines)
+        self.history = ThroughputHistory()
 
     def subscribe(self, fn: Observer) -> None:
         self._observers.append(fn)
@@ -134,6 +138,8 @@ class RunState:
                 self._ended_paused[name] = self.paused_s  # later pauses are not its time
         if snapshot.get("state") and snapshot["state"] != self.state and self.state != "building":
             self.set_state(snapshot["state"])
+        self.history.sample(self._clock(), self.pipers, paused=snapshot.get("state") == "paused",
+                            ended=snapshot.get("state") in ENDED)
         self._emit("stats")
 
     def handle_event(self, event: EngineEvent) -> None:
@@ -141,6 +147,8 @@ class RunState:
         run's failure (the first one per node is kept for its badge)."""
         if event["event"] == "state":
             self.set_state(event["state"])
+            return
+        if event["event"] == "output":  # printed text: the bridge gives it to RunData
             return
         piper = event["piper"]
         if piper is None or piper in self.errors:

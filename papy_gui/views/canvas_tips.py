@@ -24,5 +24,5 @@ class CanvasTips:
         """The tooltip of the error badge of the node named in ``tags``."""
         name = next((t[2:] for t in tags if t.startswith("n:")), "")
         errors = self.run_state.pipers.get(name, {}).get("errors", 0)
-        return (f"{errors} item(s) of {name} became errors (placeholders); click for the "
-                "first one's traceback and item index")
+        return (f"{errors} item(s) of {name} became errors (placeholders); click to list "
+                "them in the Errors tab (traceback, inbox, Debug in console)")

@@ -7,6 +7,12 @@ source of every ``def`` typed here is kept so "Add as node" can write it out.
 Each input is compiled as ``<console#N>`` and its text put in ``linecache``
 (like IDLE's ``<pyshell#N>``): tracebacks show the lines, and ``inspect``
 finds the source of a console function the script writer needs as a helper.
+
+A debug session (:meth:`ConsoleView.debug`, the Errors view's "Debug in
+console") runs pdb on a thread of its own (:mod:`papy_gui.debug_session`):
+while it lasts, Return sends the typed line to pdb, and :meth:`poll` (the
+window's tick) shows what pdb wrote; ``q`` leaves it and the ``>>>`` prompt
+comes back.
 """
 from __future__ import annotations
 
@@ -16,23 +22,37 @@ import contextlib
 import itertools
 import linecache
 import logging
+import queue
 import sys
+import threading
 import tkinter as tk
 import traceback
 from collections.abc import Callable
 from tkinter import ttk
 
+from ..debug_session import DebugSession
 from .highlight import MONO, TRACEBACK, highlight, setup_tags
 
 log = logging.getLogger(__name__)
 
 
 class _Writer:
+    """The console's stdout/stderr while its input runs.
+
+    ``sys.stdout`` is process-wide: while it is redirected here, another
+    thread (an engine thread of a run going on) may print too, and only the
+    Tk thread may touch the widget -- so other threads' text is queued and
+    drawn by :meth:`ConsoleView.poll`.
+    """
+
     def __init__(self, console: "ConsoleView", tag: str) -> None:
         self.console, self.tag = console, tag
 
     def write(self, s: str) -> int:
-        self.console.write(s, self.tag)
+        if threading.get_ident() == self.console.tk_thread:
+            self.console.write(s, self.tag)
+        else:
+            self.console.from_threads.put((s, self.tag))
         return len(s)
 
     def flush(self) -> None:
@@ -57,6 +77,9 @@ class ConsoleView(ttk.Frame):
         self._buffer: list[str] = []
         self._compiler = codeop.CommandCompiler()
         self._inputs = itertools.count(1)
+        self.session: DebugSession | None = None
+        self.tk_thread = threading.get_ident()
+        self.from_threads: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         bar = ttk.Frame(self)
         bar.pack(fill="x")
         self.add_button = ttk.Menubutton(bar, text="Add as node")
@@ -144,8 +167,62 @@ class ConsoleView(ttk.Frame):
     def _on_return(self, _event=None) -> str:
         line = self.current_input()
         self.text.insert("end", "\n")
+        if self.session is not None:  # a line for pdb
+            if line.strip():
+                self.history.append(line)
+            self._hist_pos = len(self.history)
+            self.text.mark_set("input_start", "end-1c")
+            self.session.feed(line)
+            return "break"
         self.push(line)
         return "break"
+
+    # -- debugging ------------------------------------------------------------------
+    def debug(self, session: DebugSession, header: str) -> bool:
+        """Start ``session`` here (``header``, one line, says what is debugged);
+        False if one is still going (leave it with q first)."""
+        if self.session is not None:
+            return False
+        typed = self.current_input()
+        self.text.delete("input_start", "end-1c")
+        # as if typed at the prompt: the call, and what it is (a comment)
+        self.text.insert("end", "func(inbox)", ())
+        self.write(f"  # {header}\n", "prompt")
+        self.text.mark_set("input_start", "end-1c")
+        self.session = session
+        session.start()
+        if typed.strip():
+            self.history.append(typed)
+        return True
+
+    def poll(self) -> None:
+        """Show what other threads printed here and what the debug session wrote;
+        the ``>>>`` prompt once the session ended. Called from the window's tick
+        (cheap when there is nothing)."""
+        while not self.from_threads.empty():
+            text, tag = self.from_threads.get_nowait()
+            at = self.text.index("input_start")  # above the prompt's line
+            self.text.insert(f"{at} linestart", text, (tag,))
+        session = self.session
+        if session is None:
+            return
+        done = session.done  # before reading: what it wrote last is then read too
+        out = session.take_output()
+        if out:
+            # before the text typed at the prompt, if any (pdb writes while it works)
+            at = self.text.index("input_start")
+            self.text.insert(at, out, ("stdout",))
+            self.text.mark_set("input_start", f"{at}+{len(out)}c")
+            self.text.see("end")
+        if done:
+            self.session = None
+            self._prompt(">>> ")
+
+    def close(self) -> None:
+        """End a debug session (the window closes)."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
     def push(self, line: str) -> bool:
         """Feed one line like ``InteractiveConsole.push``; True if more is needed."""

@@ -50,6 +50,11 @@ class Dialogs:
         return tuple(self.modal(filedialog.askopenfilenames, parent=self.root,
                                 title=title) or ())
 
+    def ask_directory(self, title: str) -> str:
+        """A folder (it may not exist yet; "" if cancelled)."""
+        return self.modal(filedialog.askdirectory, parent=self.root, title=title,
+                          mustexist=False) or ""
+
     def ask_save_path(self, title: str, filetypes: FileTypes, initialfile: str = "",
                       defaultextension: str = "") -> str:
         """Where to save ("" if cancelled); the dialog asks before replacing a file."""

@@ -1,7 +1,11 @@
 """The per-node statistics table (a Treeview fed by RunState snapshots).
 
 State and items/s come from ``RunState.node_state`` / ``throughput``, the
-same calls the canvas uses, so the two never disagree."""
+same calls the canvas uses, so the two never disagree. The last column is
+each node's throughput over the run as a sparkline of block characters
+(``RunState.history``: a stall is a flat ``▁`` line, a node not working yet
+or any more is blank) -- text in the row itself, so it scrolls and sorts
+with it and costs no drawing of its own."""
 from __future__ import annotations
 
 import tkinter as tk
@@ -12,7 +16,8 @@ from ..model.run_state import RunState
 
 COLUMNS = (("in", "In", 60), ("out", "Out", 60), ("errors", "Errors", 60),
            ("timeouts", "Timeouts", 70), ("busy_s", "Busy s", 70),
-           ("throughput", "Items/s", 80), ("state", "State", 90))
+           ("throughput", "Items/s", 80), ("state", "State", 90),
+           ("trend", "Items/s over the run", 240))
 
 
 class StatsView(ttk.Frame):
@@ -26,7 +31,8 @@ class StatsView(ttk.Frame):
         self.tree.column("#0", width=160)
         for key, title, width in COLUMNS:
             self.tree.heading(key, text=title)
-            self.tree.column(key, width=width, anchor="e")
+            self.tree.column(key, width=width, anchor="w" if key == "trend" else "e",
+                             stretch=key == "trend")
         self.tree.pack(fill="both", expand=True)
         self.tree.tag_configure("errors", foreground="#c0392b")
         self._shown: dict[str, tuple] = {}  # row values drawn, so unchanged rows cost no Tcl call
@@ -59,7 +65,8 @@ class StatsView(ttk.Frame):
             self.summary.configure(text=text)
         shown = self._shown
         for name, s in rs.pipers.items():
-            shown_now = dict(s, state=rs.node_state(name), throughput=rs.throughput(name))
+            shown_now = dict(s, state=rs.node_state(name), throughput=rs.throughput(name),
+                             trend=rs.history.sparkline(name))
             values = tuple(self._fmt(k, shown_now.get(k)) for k, _, _ in COLUMNS)
             tags = ("errors",) if s.get("errors") else ()
             if name not in shown:

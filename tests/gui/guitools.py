@@ -61,7 +61,7 @@ class ScriptedDialogs:
         save_changes: the answer to "Save changes?" (True save, False discard,
             None cancel).
         yes: the answer to yes/no questions (or a list, answered in turn).
-        open_path, open_paths, save_path: what the file choosers return.
+        open_path, open_paths, save_path, directory: what the file choosers return.
         asked: ``(kind, title, text)`` of every question and message, in order.
     """
 
@@ -74,6 +74,7 @@ class ScriptedDialogs:
         self.open_path = ""
         self.open_paths: tuple[str, ...] = ()
         self.save_path = ""
+        self.directory = ""
         self.asked: list[tuple[str, str, str]] = []
 
     def questions(self, kind: str) -> list[str]:
@@ -101,6 +102,10 @@ class ScriptedDialogs:
     def ask_open_paths(self, title: str) -> tuple[str, ...]:
         self.asked.append(("open_paths", title, ""))
         return self.open_paths
+
+    def ask_directory(self, title: str) -> str:
+        self.asked.append(("directory", title, ""))
+        return self.directory
 
     def ask_save_path(self, title: str, filetypes, initialfile: str = "",
                       defaultextension: str = "") -> str:

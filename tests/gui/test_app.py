@@ -57,10 +57,10 @@ def test_close_mid_run_asks_and_leaves_no_children(tmp_path_factory):
     assert plumber.state == "stopped"
     s = plumber.stats["pipers"]
     assert s["src"]["out"] == s["work"]["out"]
-    # multiprocessing's resource_tracker lives as long as this (test) process by design;
-    # it is not a worker: every other child must be gone
+    # multiprocessing's resource_tracker and fork server live as long as this
+    # (test) process by design; they are not workers: every other child must be gone
     kids = [p for p in psutil.Process().children(recursive=True)
-            if "resource_tracker" not in " ".join(p.cmdline())]
+            if not any(h in " ".join(p.cmdline()) for h in ("resource_tracker", "forkserver"))]
     gone, alive = psutil.wait_procs(kids, timeout=10)
     assert not alive, [(p.pid, p.cmdline()) for p in alive]
 

@@ -24,8 +24,8 @@ class FakePlumber:
     def add_listener(self, fn):
         self.listeners.append(fn)
 
-    def start(self, datas):
-        pass
+    def start(self, datas, capture_output=False, sinks=None):
+        self.capture_output, self.sinks = capture_output, sinks
 
     def run(self):
         self.state = "running"
@@ -128,3 +128,59 @@ def test_a_failed_pause_is_logged_and_the_run_goes_on(caplog):
     fake.release.set()
     assert poll_until(bridge, lambda: rs.state == "finished")
     assert bridge.wait_idle(10)
+
+
+class Results:
+    """A ResultsTarget that records what the runner thread did with it."""
+
+    def __init__(self):
+        self.opened_with = None
+        self.closed = 0
+
+    def open(self, plumber):
+        self.opened_with = plumber
+        return {"a": lambda first, results, first_eval: None}
+
+    def close(self):
+        self.closed += 1
+        return "results in /somewhere (a.jsonl)"
+
+
+def test_runs_capture_output_and_stream_results_where_asked():
+    fake = FakePlumber()
+    rs = RunState()
+    bridge = RunBridge(rs, builder=lambda desc, ns: fake)
+    results = Results()
+    bridge.results = lambda: results
+    bridge.start(Desc(), [], {})
+    assert poll_until(bridge, lambda: bridge.plumber is fake and rs.state == "running")
+    assert fake.capture_output is True and list(fake.sinks) == ["a"]
+    assert results.opened_with is fake and bridge.data.source is fake
+    for fn in fake.listeners:  # what node functions print, from an engine thread
+        fn({"event": "output", "piper": "a", "text": "hello\nhalf a line"})
+    fake.release.set()
+    assert poll_until(bridge, lambda: rs.state == "finished")
+    assert results.closed == 1 and rs.message == "results in /somewhere (a.jsonl)"
+    assert [t for _, _, t in bridge.data.output.lines] == ["hello", "half a line"]
+    assert bridge.wait_idle(10)
+    bridge.detach()  # a new document: the run's data goes with it
+    assert bridge.data.source is None and not bridge.data.output.lines
+
+
+def test_results_that_cannot_be_opened_fail_the_run_before_it_starts(monkeypatch):
+    monkeypatch.setattr("papy_gui.bridge.STATS_PERIOD", 0.0)  # every poll would read stats
+    fake = FakePlumber()
+    rs = RunState()
+    bridge = RunBridge(rs, builder=lambda desc, ns: fake)
+
+    class Unwritable(Results):
+        def open(self, plumber):
+            raise PermissionError("/results is read-only")
+    bridge.start(Desc(), [], {}, results=Unwritable())
+    assert poll_until(bridge, lambda: rs.state == "failed")
+    assert rs.message == "PermissionError: /results is read-only"
+    assert fake.state == "idle"  # never started...
+    assert bridge.wait_idle(10)
+    for _ in range(5):
+        bridge.poll()
+    assert rs.state == "failed" and fake.stats_reads == 0  # ...so never polled into "idle"

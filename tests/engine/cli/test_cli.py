@@ -326,4 +326,5 @@ def test_run_writes_results_as_json_lines(tmp_path):
     got = read_results(out / "last.jsonl")
     assert [r for r in got if not is_placeholder(r)] == [0, 0, 2, -2, 4, -4]
     assert [r.index for r in got if is_placeholder(r)] == [2, 3, 6, 7]
-    assert sorted(x.name for x in out.iterdir()) == ["last.jsonl"]
+    # the journal that makes the run resumable (issue 17), and no lock left behind
+    assert sorted(x.name for x in out.iterdir()) == [".papy-journal", "last.jsonl"]

@@ -158,3 +158,101 @@ def test_a_timeout_in_a_producing_piper_keeps_downstream_groups_whole():
     assert isinstance(out[1], PiperError) and out[1].exc_type == "TimeoutError"
     assert p.stats["pipers"]["make"]["timeouts"] == 1
     assert p.stats["pipers"]["make"]["out"] == 8
+
+
+FORK_SERVER_SCRIPT = '''
+import os, threading
+from papy_engine import IMap, Piper, Plumber
+def shout(inbox):
+    print("hello", inbox[0], flush=True)
+    return inbox[0]
+if __name__ == "__main__":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()   # workers now come
+    list(IMap(abs, [1], worker_num=1))                         # from a fork server
+    fd = os.open(os.environ["OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(fd, 1)                              # stdout moves after the server started
+    p = Plumber()
+    p.add_piper(Piper(shout, parallel=IMap(worker_num=1)))
+    p.start([range(2)])
+    p.run()
+    p.wait()
+    stop.set()
+'''
+
+
+@pytest.mark.timeout(60)
+def test_workers_from_a_fork_server_print_where_the_parent_prints_now(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script, out = tmp_path / "s.py", tmp_path / "out.txt"
+    script.write_text(FORK_SERVER_SCRIPT)
+    subprocess.run([sys.executable, str(script)], env=dict(os.environ, OUT=str(out)),
+                   check=True, timeout=50)
+    assert out.read_text() == "hello 0\nhello 1\n"
+
+
+# -- warm workers -----------------------------------------------------------------------
+def _pid(inbox):
+    import os
+    return os.getpid()
+
+
+@pytest.mark.parametrize("kind", ["process", "thread"])
+def test_warm_workers_serve_the_next_pool_with_the_same_settings(kind):
+    import threading
+
+    from papy_engine.pool import warm
+    warm.keep_warm()
+    try:
+        def run(pool):
+            p = Plumber()
+            p.add_piper(Piper(_pid if kind == "process" else
+                              (lambda inbox: threading.get_ident()), parallel=pool,
+                              track=True, name="who"))
+            p.start([range(200)])
+            p.run()
+            assert p.wait(30)
+            return set(p.results["who"])
+        first = run(IMap(worker_num=2, worker_type=kind))
+        if kind == "process":
+            before = set(multiprocessing.active_children())
+            assert len(before) == 2 and warm.idle_count() == 2   # kept, not stopped
+        second = run(IMap(worker_num=2, worker_type=kind))       # a new IMap, same settings
+        assert second <= first                                   # no new worker
+        if kind == "process":
+            assert set(multiprocessing.active_children()) == before
+            third = run(IMap(worker_num=2, worker_type=kind, start_method="spawn"))
+            assert not third & first                             # other settings: new ones
+    finally:
+        warm.keep_warm(False)
+    assert warm.idle_count() == 0
+
+
+def test_a_warm_worker_forgets_the_last_runs_tasks_and_items(tmp_path):
+    from papy_engine import Worker
+    from papy_engine.pool import warm
+    from papy_engine.workers import io
+
+    def run(piper):
+        p = Plumber()
+        p.add_piper(piper)
+        p.start([range(3)])
+        p.run()
+        assert p.wait(30)
+        return p.results[piper.name]
+    warm.keep_warm()
+    try:
+        for label in ("first", "second"):   # task 0 of each run: never the old function
+            got = run(Piper(lambda inbox, t=label: f"{t}-{inbox[0]}", name="say",
+                            parallel=IMap(worker_num=1), track=True))
+            assert got == [f"{label}-{i}" for i in range(3)]
+        locs = run(Piper(Worker((lambda inbox: inbox[0], io.dump_item),
+                                kwargs=({}, {"dir": str(tmp_path)})),
+                         parallel=IMap(worker_num=1), track=True, name="dump"))
+        assert len(locs) == 3 and warm.idle_count() == 1
+        # the warm worker frees what nobody loaded as it goes idle
+        assert wait_until(lambda: not list(tmp_path.iterdir()), 10)
+    finally:
+        warm.keep_warm(False)

@@ -180,13 +180,13 @@ def test_engine_never_imports_tkinter():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def test_spawn_is_used_once_threads_exist():
+def test_a_fork_server_is_used_once_threads_exist():
     from papy_engine.pool.process import default_start_method
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert default_start_method() == "spawn"
+        assert default_start_method() == "forkserver"
         assert list(IMap(abs, [-1, -2], worker_num=1)) == [1, 2]
     finally:
         stop.set()

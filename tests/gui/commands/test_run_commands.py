@@ -67,23 +67,21 @@ def test_failing_node_gets_badge(fresh):
     app.canvas.event_generate("<ButtonPress-1>", x=(x1 + x2) // 2, y=(y1 + y2) // 2)
     app.canvas.event_generate("<ButtonRelease-1>", x=(x1 + x2) // 2, y=(y1 + y2) // 2)
     app.root.update()
-    windows = [w for w in app.root.winfo_children()
-               if isinstance(w, tk.Toplevel) and w.title() == "First error in work"]
-    assert len(windows) == 1
-    window = windows[0]
-    assert pump(app.root, window.winfo_viewable, 5)
-    text = next(w for w in window.winfo_children()[0].winfo_children()
-                if w.winfo_class() == "Text").get("1.0", "end")
-    assert "ValueError: no threes" in text
-    window.destroy()
+    # the badge opens the Errors tab filtered to the node, its first error selected
+    assert app.bottom.select() == str(app.errors_view)
+    ev = app.errors_view
+    assert ev.node.get() == "work"
+    err = ev.selected_error()
+    assert err is not None and err.index == 3 and err.inbox == (3,)
+    detail = ev.detail.get("1.0", "end")
+    assert "ValueError: no threes" in detail and "raise ValueError" in detail
 
 
 def test_a_badge_without_details_says_so(fresh):
     app = fresh
     app.doc.add_node(core("ipasser"), name="a")
-    app.runs.show_first_error("a")
-    assert app.dialogs.asked == [("info", "No error details", "Node a reported errors, but "
-                                  "no traceback reached the editor.")]
+    app.data.show_errors("a")
+    assert "No error details of a reached the editor" in app.errors_view.count.cget("text")
 
 
 def test_pause_resume_stop_and_the_toolbar_follows(fresh):

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.timeout(60)
 def odd_fails(inbox):
     if inbox[0] % 2:
         raise ValueError(f"odd {inbox[0]}")
+    print("even", inbox[0])
     return inbox[0]
 
 
@@ -25,12 +26,13 @@ def kinds(union) -> dict[str, type]:
 
 def heard(debug: bool) -> list[dict]:
     """The events a two-piper Plumber sends its listener over a run with errors
-    (with ``debug``, the first error fails the run)."""
+    and prints, started as the editor starts it (with ``debug``, the first
+    error fails the run)."""
     got: list[dict] = []
     plumber = Plumber()
     plumber.add_pipe((Piper(odd_fails, debug=debug, name="first"), Piper(odd_fails)))
     plumber.add_listener(got.append)
-    plumber.start([range(6)])
+    plumber.start([range(6)], capture_output=True)
     plumber.run()
     try:
         assert plumber.wait(30)
@@ -43,7 +45,13 @@ def heard(debug: bool) -> list[dict]:
 def test_every_engine_event_is_in_the_vocabulary(debug):
     declared = kinds(events.EngineEvent)
     got = heard(debug)
-    assert {e["event"] for e in got} == ({"state", "failure"} if debug else {"state", "error"})
+    kinds_heard = {e["event"] for e in got}
+    if debug:  # the failing batch's output may be lost with it
+        assert {"state", "failure"} <= kinds_heard <= {"state", "failure", "output"}
+    else:
+        assert kinds_heard == {"state", "error", "output"}
+        printed = "".join(e["text"] for e in got if e["event"] == "output")
+        assert printed.count("even") == 6  # 0, 2, 4 at each of the two pipers
     for event in got:
         shape = declared[event["event"]]
         assert shape.__required_keys__ <= set(event) <= shape.__required_keys__ | \
@@ -64,6 +72,6 @@ def test_every_engine_event_is_in_the_vocabulary(debug):
 
 def test_bridge_and_engine_kinds_do_not_overlap():
     engine, bridge = kinds(events.EngineEvent), kinds(events.BridgeEvent)
-    assert set(engine) == {"state", "error", "failure"}
+    assert set(engine) == {"state", "error", "failure", "output"}
     assert set(bridge) == {"plumber_ready", "run_ended", "call_failed", "headless_line"}
     assert not set(engine) & set(bridge)

@@ -128,3 +128,20 @@ def test_items_per_second_leave_out_paused_time():
     clock.now += 100
     assert rs.throughput("a") == pytest.approx(10.0)
     assert rs.throughput("never") == 0.0
+
+
+def test_snapshots_feed_the_throughput_history_until_the_run_ends():
+    clock = Clock()
+    rs = RunState(clock=clock)
+    rs.begin([("a", "b")])
+    for t, n in ((0, 0), (1, 10), (2, 20)):
+        clock.now = 100.0 + t
+        rs.update_stats(snapshot("running", a={"in": n, "state": "running"}))
+    assert rs.history.rates["a"] == [10.0, 10.0]
+    clock.now += 0.5
+    rs.update_stats(snapshot("finished", a={"in": 22, "state": "finished"}))
+    clock.now += 5
+    rs.update_stats(snapshot("finished", a={"in": 22, "state": "finished"}))
+    assert rs.history.rates["a"] == [10.0, 10.0, 4.0]
+    rs.begin([])
+    assert rs.history.rates == {}

@@ -70,3 +70,33 @@ def test_a_console_syntax_error_shows_no_console_frames(fresh):
     con.push("1/0")
     shown = con.text.get(start, "end")
     assert "ZeroDivisionError" in shown and "console_view.py" not in shown
+
+
+def test_a_debug_session_keeps_the_window_live_and_closes_with_it(fresh):
+    from guitools import pump
+    from papy_gui.debug_session import DebugSession
+
+    con = fresh.console
+
+    def broken(inbox):
+        raise KeyError(inbox[0])
+    assert con.debug(DebugSession(broken, ("k",)), "a test")
+    assert not con.debug(DebugSession(broken, ("k",)), "a second one")  # one at a time
+    assert pump(fresh.root, lambda: con.text.get("1.0", "end-1c").endswith("(Pdb) "), 10)
+    assert "KeyError: 'k'" in con.text.get("1.0", "end")
+    session = con.session
+    con.close()  # what the window's close() does
+    assert con.session is None and session.done
+    fresh.root.update()
+    con.push("1 + 1")  # the console is itself again
+    assert con.text.get("1.0", "end-1c").endswith("2\n>>> ")
+
+
+def test_what_another_thread_prints_while_console_code_runs_is_drawn_by_the_tk_thread(fresh):
+    from guitools import pump
+
+    con = fresh.console
+    con.run_source("import threading\nt = threading.Thread(target=print, "
+                   "args=('from a ' + 'thread',))\nt.start(); t.join()\n")
+    assert "from a thread" not in con.text.get("1.0", "end")  # not drawn off the Tk thread
+    assert pump(fresh.root, lambda: "from a thread" in con.text.get("1.0", "end"), 5)

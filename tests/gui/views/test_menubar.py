@@ -19,7 +19,10 @@ def test_every_menu_lists_its_commands_with_their_keys(fresh):
     assert labels(menus["File"]) == ["New", "Open…", "Open recent", "-", "Save", "Save As…",
                                      "-", "Quit"]
     assert labels(menus["Run"]) == ["Run", "Pause / Resume", "Stop", "-",
-                                    "Run headless (papy run)"]
+                                    "Run headless (papy run)", "Save results…", "-",
+                                    "Debug selected error in console"]
+    assert labels(menus["View"])[-4:] == ["-", "Data (results of the selected node)", "Errors",
+                                          "Output (what nodes print)"]
     assert menus["File"].entrycget(5, "accelerator") == "Ctrl+Shift+S"
     assert menus["Edit"].entrycget(5, "accelerator") == "Del"
     assert list(fresh.menubar.buttons) == ["new", "open", "save", "undo", "redo", "run",

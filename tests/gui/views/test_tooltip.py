@@ -37,4 +37,4 @@ def test_tooltips_on_toolbar_buttons_ports_and_badges(fresh):
     app.canvas.event_generate("<Motion>", x=2, y=2)
     app.root.update()
     assert tips.tip is None
-    assert "click for the first one's traceback" in app.canvas_tips.badge_tip(("node", "n:b"))
+    assert "click to list them in the Errors tab" in app.canvas_tips.badge_tip(("node", "n:b"))
