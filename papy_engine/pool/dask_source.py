@@ -123,6 +123,9 @@ class DaskSource:
             self.slots.append(slot)
             return slot
 
+    def keep(self, slot: Any) -> bool:
+        return False   # never kept warm: the session's client and cluster close with it
+
     def pending(self) -> bool:
         """True until the source gives up: slots may come while the client is
         connected (or reconnecting) and the cluster had a worker recently."""
