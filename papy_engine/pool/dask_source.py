@@ -20,6 +20,11 @@ loop: gathering in a done-callback would block Dask's single callback thread
 ``inflight`` until one of the threads answers it, so none is answered twice;
 one that ``as_completed`` never yields (its gather failed) is answered by the
 watcher once it is seen erred or cancelled for STUCK_S.
+
+A timed-out item's task is cancelled before its worker is killed (else Dask
+would run it again elsewhere); the cancel frees the worker's thread in the
+scheduler's eyes, so until that worker is gone it is *doomed*: its threads
+are not counted and chunks submitted meanwhile are steered to other workers.
 """
 from __future__ import annotations
 
@@ -65,6 +70,8 @@ class DaskSource:
         self.inflight: dict[str, list] = {}      # key -> [slot, future, seen failed at]
         self.payloads: dict[int, tuple[str, bytes]] = {}  # task id -> (name, dill bytes)
         self.threads = 0
+        self.workers: dict[str, int] = {}        # address -> threads, as last seen
+        self.doomed: set[str] = set()            # workers being killed (timed-out items)
         self.closed = self.gave_up = False
         self.lost = ""
         self._no_workers_since: float | None = None
@@ -171,9 +178,13 @@ class DaskSource:
         tid, name, mode, serial, start, data, timed = call
         assert self._conn is not None and self._ac is not None
         key = f"papy-chunk-{self.token}-{serial}"
+        with self.lock:   # not onto a worker that is being killed (loosely: never a stall)
+            others = [a for a in self.workers if a not in self.doomed] if self.doomed else None
+        where = {"workers": others, "allow_other_workers": True} if others else {}
         fut = self._conn.client.submit(run_chunk, self.token, tid, name, self.payloads[tid][1],
                                        mode, serial, start, data,
-                                       self.topic if timed else None, key=key, pure=False)
+                                       self.topic if timed else None, key=key, pure=False,
+                                       **where)
         with self.lock:
             self.inflight[key] = [slot, fut, None]
         self._ac.add(fut)
@@ -189,6 +200,9 @@ class DaskSource:
         """Cancel a timed-out task, then kill its worker process (in the background)."""
         with self.lock:
             self.inflight.pop(fut.key, None)
+            if where is not None and where[0] not in self.doomed:
+                self.doomed.add(where[0])   # no replacement slot until a new worker joins
+                self.threads -= self.workers.get(where[0], 0)
         self._admin.put(("kill", fut, where))
 
     # -- threads -----------------------------------------------------------------------
@@ -329,6 +343,9 @@ class DaskSource:
             except Exception as exc:
                 log.warning("IMap %s: Dask %s failed: %s: %s", self.name, op[0],
                             type(exc).__name__, exc)
+                if op[0] == "kill" and op[2] is not None:
+                    with self.lock:
+                        self.doomed.discard(op[2][0])
 
     def _kill_worker(self, client: Any, where: tuple[str, int] | None) -> None:
         if where is None:
@@ -336,6 +353,8 @@ class DaskSource:
         address, pid = where
         done = client.run(kill_worker_process, pid, nanny=True, workers=[address])
         if not any(done.values()):
+            with self.lock:
+                self.doomed.discard(address)   # it lives on: its thread frees up eventually
             log.warning("IMap %s: the Dask worker %s that runs a timed-out item cannot be "
                         "killed (no nanny, or it is gone); the item keeps its thread busy "
                         "until it returns", self.name, address)
@@ -348,9 +367,14 @@ class DaskSource:
         return str(self._conn.client.status) if self._conn is not None else "closed"
 
     def _count_threads(self) -> int | None:
+        """The cluster's threads, but those of doomed workers (None: unknown now)."""
         assert self._conn is not None
         try:
-            return sum(self._conn.client.nthreads().values())
+            nthreads = self._conn.client.nthreads()
         except Exception as exc:
             log.debug("IMap %s: nthreads failed: %s", self.name, exc)
             return None
+        with self.lock:
+            self.workers = dict(nthreads)
+            self.doomed &= set(nthreads)   # a killed worker that is gone is no more doomed
+            return sum(n for a, n in nthreads.items() if a not in self.doomed)
