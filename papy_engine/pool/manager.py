@@ -111,6 +111,7 @@ class PoolManager:
         self.slots.append(slot)
         self.source_of[id(slot)] = source
         self.nslots = len(self.slots)
+        self.limits.chunk_s = sum(s.chunk_s for s in self.slots) / self.nslots
 
     def start_threads(self) -> None:
         if self._dispatcher is not None:
