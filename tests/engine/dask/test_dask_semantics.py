@@ -68,6 +68,9 @@ def counting(n, pulled):
 def test_ordered_results_on_the_cluster(client):
     with IMap(sq, range(300), worker_num=0, dask=client) as m:
         assert list(m) == [x * x for x in range(300)]
+    # the pool's own threads are gone; the client given to it is left open
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("papy-")]
+    assert client.status == "running"
 
 
 def test_unordered_results_all_arrive(client):
