@@ -36,6 +36,7 @@ examples:
   papy run examples/montecarlo.py --stride 64 --quiet
   papy run pipeline.py --log run.log --log-level DEBUG
   papy run pipeline.py --workers node1:18812#4,node2:18812#4
+  papy run pipeline.py --dask tcp://scheduler:8786   (or --dask local:4)
   papy run pipeline.py --results out/     (out/<piper>.jsonl, one JSON record per line)
   papy run pipeline.py --results out/ --resume   (continue a run that was killed or stopped)
   python pipeline.py --quiet          (a saved script runs itself the same way)
@@ -78,6 +79,15 @@ def _workers_arg(text: str) -> list[tuple[str, int]]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _dask_arg(text: str) -> str:
+    from ..errors import IMapError
+    from ..pool.dask_cluster import check_dask
+    try:
+        return check_dask(text)
+    except IMapError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (got {text!r})")
@@ -98,6 +108,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``papy run`` and ``python SCRIPT.py``."""
     parser.add_argument("--workers", type=_workers_arg, metavar="HOST:PORT#N,...",
                         help="add N remote workers on each RPyC server to every parallel IMap")
+    parser.add_argument("--dask", type=_dask_arg, metavar="ADDRESS|local:N",
+                        help="run every parallel IMap on a Dask cluster instead of local "
+                             "workers: a scheduler address, or local:N for a local cluster "
+                             "of N worker processes (needs papy-studio[dask]; "
+                             "see docs/cluster.md)")
     parser.add_argument("--log", metavar="FILE", help="write the engine log to FILE")
     parser.add_argument("--log-level", metavar="LEVEL", type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
@@ -292,7 +307,7 @@ def _open_results(plumber, inputs: Any, args: argparse.Namespace, script_path: s
 
 
 def _prepare_inputs(plumber, inputs: Any, args: argparse.Namespace, label: str) -> Any:
-    """Apply ``--workers``/``--stride`` and evaluate INPUTS.
+    """Apply ``--workers``/``--dask``/``--stride`` and evaluate INPUTS.
 
     Raises:
         UsageError: no INPUTS, or evaluating them failed.
@@ -325,6 +340,12 @@ def _apply_options(plumber, args: argparse.Namespace) -> None:
                   file=sys.stderr)
         for m in imaps:
             m.worker_remote = list(m.worker_remote or []) + list(args.workers)
+    if args.dask:
+        if not imaps:
+            print("papy: warning: the pipeline has no parallel pipers; --dask has no effect",
+                  file=sys.stderr)
+        for m in imaps:   # local:N: the IMaps share one cluster while the run lasts
+            m.dask, m.worker_num = args.dask, 0
     if args.stride:
         for m in imaps:
             m.stride = args.stride

@@ -24,6 +24,7 @@ import dill
 
 from ..errors import IMapError, PiperError, WorkerError, raise_worker_error
 from .evaluate import PLAIN, Mode, TaskCall
+from .dask_cluster import check_dask
 from .manager import PoolManager
 from .policy import Limits
 from .records import Batch, ChunkCallback, Task
@@ -63,6 +64,12 @@ class IMap:
             disconnects is run again elsewhere before it becomes a WorkerError.
         skip_unreachable: warn about remote servers that cannot be reached at
             start (and run without them) instead of raising RemoteError.
+        dask: run on a Dask distributed cluster too: a scheduler address
+            (``"tcp://host:8786"``), ``"local:N"`` (a local cluster of N worker
+            processes), a cluster object or a ``Client``; one slot per cluster
+            thread (see :mod:`papy_engine.pool.dask_cluster` and docs/cluster.md).
+            ``worker_num=0`` runs on the cluster alone.  Needs the optional
+            extra: ``pip install 'papy-studio[dask]'``.
 
     Raises:
         IMapError: for invalid options (the message says what was given).
@@ -73,11 +80,12 @@ class IMap:
                  worker_remote: list | None = None, stride: int | None = None,
                  buffer: int | None = None, ordered: bool = True, skip: bool = False,
                  name: str | None = None, start_method: str | None = None,
-                 retries: int = 1, skip_unreachable: bool = False) -> None:
+                 retries: int = 1, skip_unreachable: bool = False, dask: Any = None) -> None:
         _check_options(worker_type, worker_num, stride, buffer, start_method, retries)
         if worker_remote:
             from ..remote import check_remote
             worker_remote = check_remote(worker_remote)
+        self.dask = check_dask(dask)
         self.worker_num = worker_num
         self.worker_type = worker_type
         self.worker_remote = list(worker_remote) if worker_remote else None
@@ -101,9 +109,12 @@ class IMap:
         kinds = [self.worker_type] if self.local_workers() else []
         if self.worker_remote:
             kinds.append("remote")
+        if self.dask is not None:
+            check_dask(self.dask)   # it may have been set after construction (papy run --dask)
+            kinds.append("dask")
         if not kinds:
             raise IMapError(f"IMap {self.name!r} has no workers (worker_num=0 and no "
-                            "worker_remote)")
+                            "worker_remote or dask)")
         return kinds
 
     def _new_session(self) -> PoolManager:
@@ -248,8 +259,9 @@ class IMap:
         return Driver(self)
 
     def __repr__(self) -> str:
+        dask = "" if self.dask is None else f", dask={self.dask!r}"
         return (f"IMap({self.name!r}, worker_type={self.worker_type!r}, "
-                f"worker_num={self.worker_num!r})")
+                f"worker_num={self.worker_num!r}{dask})")
 
 
 class Driver:

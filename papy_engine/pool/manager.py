@@ -111,6 +111,7 @@ class PoolManager:
         self.slots.append(slot)
         self.source_of[id(slot)] = source
         self.nslots = len(self.slots)
+        self.limits.chunk_s = sum(s.chunk_s for s in self.slots) / self.nslots
 
     def start_threads(self) -> None:
         if self._dispatcher is not None:
@@ -227,7 +228,8 @@ class PoolManager:
             self.recovery.no_workers_left()
         for room in range(MAX_OUTSTANDING):
             for slot in self.slots:
-                if slot.dead or len(slot.outstanding) > room:
+                if slot.dead or len(slot.outstanding) > room or \
+                        getattr(slot, "draining", False):   # leaving: see Slot
                     continue
                 if slot.outstanding:  # never queue behind a slow (or unmeasured) chunk
                     last = self.chunks[slot.outstanding[-1]]

@@ -41,6 +41,7 @@ class Limits:
         self.stride = stride
         self.buffer = buffer
         self.fixed = stride is not None or buffer is not None
+        self.chunk_s = TARGET_CHUNK_S   # the slots' mean work per chunk (Dask slots: more)
 
     def max_pull(self) -> int:
         return self.stride or DEFAULT_STRIDE
@@ -91,13 +92,13 @@ class Limits:
             return True
         waiting = task.done - task.consumed          # results not taken yet
         busy = task.held - waiting                   # queued or being evaluated
-        per_worker = self.chunk_size(task, nslots, 1 << 30)
+        per_worker = self.chunk_size(task, nslots, 1 << 30, self.chunk_s)
         n = max(1, nslots)
         return busy < (MAX_OUTSTANDING + 1) * n * per_worker and waiting < n * per_worker
 
     def waiting(self, task: Task, nslots: int) -> int:
         """Results that may wait for the consumer: about one chunk per worker."""
-        return max(1, max(1, nslots) * self.chunk_size(task, nslots, 1 << 30))
+        return max(1, max(1, nslots) * self.chunk_size(task, nslots, 1 << 30, self.chunk_s))
 
     def room(self, task: Task, nslots: int, tasks: Iterable[Task]) -> int:
         """Items the feeder of ``task`` should pull next."""

@@ -17,11 +17,16 @@ Messages a slot delivers to the manager, through ``post(slot, message)``
 * :class:`Raised` -- a ``debug=True`` function raised on chunk ``serial``;
 * :class:`SlotEvent` ``"dead"`` -- the slot was lost (e.g. its connection
   broke); ``"ready"`` -- a new or reconnected slot is ready to join the
-  pool; ``"gone"`` -- a source gave up on a slot (no more reconnection).
+  pool; ``"gone"`` -- a source gave up on a slot (no more reconnection), or
+  marked it ``draining`` (it wakes the dispatcher, which retires the slot
+  once :meth:`Slot.collect` says it died).
 
 Adding a slot kind means writing a :class:`Slot` class and a
 :class:`SlotSource` for it, and registering the source with
 :func:`register`; the manager keeps feeding, budgets, ordering and recovery.
+The kinds: processes and threads (:mod:`.process`, :mod:`.thread`), remote
+RPyC servers (:mod:`papy_engine.remote`) and Dask clusters
+(:mod:`.dask_source`, :mod:`.dask_slot`).
 """
 from __future__ import annotations
 
@@ -80,6 +85,9 @@ class Slot(Protocol):
     replies: int                        # chunks answered so far
     precise: bool   # current_offset() names the item in progress exactly
     chunk_s: float  # seconds of measured work to aim at per chunk
+    # Optional: ``draining`` -- True when its source takes it away (send it
+    # nothing more; it leaves the pool once idle, when collect() says it died).
+    # A slot without the attribute never drains.
 
     def wait_objects(self) -> list:
         """Objects the dispatcher waits on for this slot (pipes, sentinels)."""
@@ -179,12 +187,18 @@ def _remote(imap: Any, post: Post, numbers: Any) -> SlotSource:
     return RemotePool(imap.name, imap.worker_remote, post, numbers, imap.skip_unreachable)
 
 
+def _dask(imap: Any, post: Post, numbers: Any) -> SlotSource:
+    from .dask_source import DaskSource   # distributed is imported only when one starts
+    return DaskSource(imap, post, numbers)
+
+
 #: slot kind -> factory(imap, post, numbers) -> SlotSource.  The factories
 #: import their module when called, so a kind costs nothing until used.
 _KINDS: dict[str, Callable[[Any, Post, Any], SlotSource]] = {
-    "process": _process, "thread": _thread, "remote": _remote,
+    "process": _process, "thread": _thread, "remote": _remote, "dask": _dask,
 }
-#: the kinds ``IMap(worker_type=...)`` accepts (remote slots come from ``worker_remote``)
+#: the kinds ``IMap(worker_type=...)`` accepts (remote slots come from
+#: ``worker_remote``, Dask slots from ``dask``)
 _LOCAL = ["process", "thread"]
 
 

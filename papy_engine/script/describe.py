@@ -13,6 +13,7 @@ import inspect
 import os
 
 from ..errors import ScriptError
+from ..pool.dask_cluster import saved_spec
 from ..worker import func_name
 from .loader import source_of
 from .model import (IMAP_DEFAULTS, NODE_DEFAULTS, NodeDesc, PipelineDescription, ResourceDesc,
@@ -130,6 +131,8 @@ def _resource(imap, resources: list[ResourceDesc]) -> ResourceDesc:
     options = {}
     for key, default in IMAP_DEFAULTS.items():
         value = getattr(imap, key)
+        if key == "dask":   # a cluster or client is saved as text: "local:N" or its address
+            value = saved_spec(value)
         if value != default:
             if not is_literal(value):
                 raise ScriptError(f"cannot save IMap {name!r}: {key}={value!r} is "

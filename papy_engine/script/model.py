@@ -36,7 +36,7 @@ NODE_DEFAULTS: dict[str, Any] = {
 IMAP_DEFAULTS: dict[str, Any] = {
     "worker_num": None, "worker_type": "process", "worker_remote": None, "stride": None,
     "buffer": None, "ordered": True, "skip": False, "start_method": None, "retries": 1,
-    "skip_unreachable": False,
+    "skip_unreachable": False, "dask": None,
 }
 
 #: Names imported by the generated script's header line ``from papy_engine import ...``.

@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from papy_engine.errors import IMapError
+from papy_engine.pool.dask_cluster import check_spec
 from papy_engine.script import IMAP_DEFAULTS, NODE_DEFAULTS, FuncRef
 
 from .errors import EditError
@@ -28,7 +30,7 @@ __all__ = ["NODE_DEFAULTS", "IMAP_DEFAULTS", "FuncRef", "Node", "Resource", "fun
 _BOOL_KEYS = {"ordered", "debug", "track", "repeat", "skip", "skip_unreachable"}
 _POSITIVE_KEYS = {"consume", "produce", "spawn"}
 _OPTIONAL_POSITIVE_KEYS = {"stride", "buffer"}
-_TEXT_KEYS = {"parallel", "worker_type", "worker_name", "start_method"}  # None, or the text
+_TEXT_KEYS = {"parallel", "worker_type", "worker_name", "start_method", "dask"}  # None, or text
 START_METHODS = ("fork", "spawn", "forkserver")
 
 
@@ -161,6 +163,13 @@ def check_option(key: str, value: Any) -> Any:
     elif key == "worker_remote":
         if value is not None:
             value = [(str(h), int(n)) for h, n in value]
+    elif key == "dask":   # a scheduler address or local:N (a document keeps text only)
+        if value is not None and not isinstance(value, str):
+            raise bad("None, a scheduler address or 'local:N'")
+        try:
+            value = check_spec(value)
+        except IMapError as exc:
+            raise EditError(str(exc), field=key) from None
     return value
 
 

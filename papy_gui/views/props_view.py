@@ -341,6 +341,9 @@ class PropsView(ttk.Frame):
                 lambda v: doc.set_resource_option(name, "worker_type", v))
         f.entry("worker_num", "Number", "", lambda v: doc.set_resource_option(name, "worker_num", v))
         f.entry("worker_remote", "Remote", "", lambda v: doc.set_resource_option(name, "worker_remote", v))
+        f.entry("dask", "Dask", "", lambda v: doc.set_resource_option(name, "dask", v))
+        f.note("a scheduler address (tcp://host:8786) or local:N; Number 0 runs on the "
+               "cluster alone")
         f.entry("stride", "Stride", "", lambda v: doc.set_resource_option(name, "stride", v))
         f.entry("buffer", "Buffer", "", lambda v: doc.set_resource_option(name, "buffer", v))
         f.check("ordered", "Ordered", True, lambda v: doc.set_resource_option(name, "ordered", v))
@@ -356,5 +359,6 @@ class PropsView(ttk.Frame):
             f.vars[key].set("" if v is None else str(v))
         f.vars["worker_type"].set(res.option("worker_type"))
         f.vars["worker_remote"].set(format_remote(res.option("worker_remote")))
+        f.vars["dask"].set(res.option("dask") or "")
         f.vars["ordered"].set(bool(res.option("ordered")))
         f.vars["skip"].set(bool(res.option("skip")))

@@ -16,6 +16,8 @@ from helpers import wait_until
 from papy_engine import IMap, Piper, Plumber, Worker
 
 TERMINAL = ("finished", "stopped", "failed")
+#: what pools of kind "dask" run on (a Client): the Dask tests set it
+DASK = None
 
 
 @dataclass
@@ -27,7 +29,8 @@ class PoolSpec:
     ordered: bool = True
 
     def code(self) -> str:
-        opts = [f"worker_num={self.workers}", f"worker_type={self.kind!r}"]
+        opts = (["worker_num=0", "dask=client"] if self.kind == "dask" else
+                [f"worker_num={self.workers}", f"worker_type={self.kind!r}"])
         opts += [f"{k}={getattr(self, k)!r}" for k in ("stride", "buffer")
                  if getattr(self, k) is not None]
         opts += [] if self.ordered else ["ordered=False"]
@@ -85,7 +88,9 @@ def _data_code(data: list) -> str:
 
 def build(case: Case) -> Plumber:
     """The Plumber the case describes (outputs tracked), built step by step."""
-    imaps = [IMap(worker_num=p.workers, worker_type=p.kind, stride=p.stride,
+    imaps = [IMap(worker_num=0, dask=DASK, stride=p.stride, buffer=p.buffer,
+                  ordered=p.ordered) if p.kind == "dask" else
+             IMap(worker_num=p.workers, worker_type=p.kind, stride=p.stride,
                   buffer=p.buffer, ordered=p.ordered) for p in case.pools]
     outs = ref.outputs(case.spec)
     pipers = {}

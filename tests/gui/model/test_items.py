@@ -29,6 +29,16 @@ def test_every_engine_option_parses_and_validates():
         assert err.value.field == key
 
 
+def test_a_dask_resource_is_a_scheduler_address_or_local_n():
+    assert parse_option("dask", " tcp://10.0.0.5:8786 ", IMAP_DEFAULTS) == "tcp://10.0.0.5:8786"
+    assert parse_option("dask", "local:4", IMAP_DEFAULTS) == "local:4"
+    assert parse_option("dask", "", IMAP_DEFAULTS) is None
+    for text in ("local:0", "scheduler", "tcp://a b:1"):
+        with pytest.raises(EditError, match="local:N") as err:
+            parse_option("dask", text, IMAP_DEFAULTS)
+        assert err.value.field == "dask"
+
+
 def test_func_label_names_imported_functions_by_module():
     assert func_label(FuncRef("grep", "papy_plugins.text", "grep")) == "papy_plugins.text.grep"
     assert func_label(FuncRef("f", None, "f", "def f(inbox): pass\n")) == "f"

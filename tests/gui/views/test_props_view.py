@@ -36,6 +36,12 @@ def test_property_panel_validates_next_to_field(fresh):
     rform = app.props.res_form
     type_into(rform, "worker_num", "-1")
     assert ">= 0" in rform.error_text("worker_num")
+    (res,) = app.doc.resources
+    type_into(rform, "dask", "local:x")
+    assert "local:N" in rform.error_text("dask") and app.doc.resources[res].option("dask") is None
+    type_into(rform, "dask", "tcp://127.0.0.1:8786")
+    assert app.doc.resources[res].option("dask") == "tcp://127.0.0.1:8786"
+    assert not rform.error_text("dask")
 
 
 def test_property_panel_has_one_typed_field_per_parameter(fresh):
