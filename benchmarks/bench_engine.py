@@ -11,7 +11,8 @@ is the median of ``--runs`` runs (min-max beside it); ratios are medians over
 the reference row.  Workloads (2 worker processes everywhere):
 
   w1       200,000 small ints, f(x) = x*x + 1 in one parallel step, then a serial
-           sink that folds every result in order
+           sink that folds every result in order (also with Plumber.peek's
+           recording switched off: what peeking costs)
   w2       100,000 items through 4 cheap steps (+1, *2, -3, str) on one pool,
            then the sink
   w3       400 items of ~5 ms pure-Python CPU: speedup over a serial loop
@@ -301,6 +302,10 @@ WORKLOADS = {"w1": w1, "w2": w2, "w3": w3, "w5": w5, "startup": startup}
 def child(workload: str, impl: str, n: int, chunk: int) -> None:
     if workload in ("w1", "w2", "w3", "w5") and impl.startswith(("IMap", "Plumber")):
         import papy_engine.plumber  # noqa: F401  (what we measure is not import time)
+    if impl == "Plumber, no peek":   # what Plumber.peek's recording costs (issue 14)
+        import papy_engine.peek
+        papy_engine.peek.PeekBuffer.add = lambda self, first, batch: None
+        impl = "Plumber"
     t0 = time.perf_counter()
     out = WORKLOADS[workload](impl, n, chunk)
     out["seconds"] = time.perf_counter() - t0
@@ -310,7 +315,7 @@ def child(workload: str, impl: str, n: int, chunk: int) -> None:
 # -- the run --------------------------------------------------------------------------
 CONTENDERS = {
     "w1": [("Pool.imap", 1), ("Pool.imap", 64), ("Pool.imap", 1024), ("IMap", 0),
-           ("Plumber", 0)],
+           ("Plumber", 0), ("Plumber, no peek", 0)],
     "w2": [("nested Pool.imap", 1024), ("fused Pool.imap", 1024), ("Plumber", 0),
            ("Plumber, fusion off", 0)],
     "w3": [("serial", 0), ("Pool.imap", 1), ("IMap", 0), ("Plumber", 0)],
