@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import scheduler_and_worker, wait_for_workers, worker_pids
+from dask_helpers import scheduler_and_worker, wait_for_workers, worker_pids
 from helpers import collect, wait_until
 from papy_engine import IMap, Piper, PiperError, Plumber, WorkerError, is_placeholder
 from papy_engine.pool import dask_source

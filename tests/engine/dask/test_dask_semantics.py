@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from conftest import wait_for_workers, worker_pids
+from dask_helpers import wait_for_workers, worker_pids
 from helpers import ROOT, collect, wait_until
 
 # the generated-pipeline oracle (its functions must be importable on the workers,
