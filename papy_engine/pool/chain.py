@@ -3,7 +3,8 @@
 :mod:`papy_engine.fusion` decides which pipers run fused; a :class:`Chain`
 holds their Workers and runs in the worker process.  When every stage is a
 plain one-function Worker (the common case) and items arrive one per inbox,
-each item goes through one composed call, ``f3((f2((f1((f0((x,)),)),)),))``;
+each item goes through one composed call, ``f3((f2((f1((f0((x,)),)),)),))``,
+in a loop generated for the chain;
 an item whose composed call raises, or that arrives as a placeholder, is
 redone stage by stage so that its placeholder names the piper that made it.
 Each stage's time is measured on the first items of the chunk and the rest
@@ -46,8 +47,15 @@ class Chain:
         return state
 
     def composed(self) -> Any:
-        """One callable running every stage on an item, or None when a stage is
-        not a plain one-function Worker (extra arguments, several functions)."""
+        """A loop running every stage on items, or None when a stage is not a
+        plain one-function Worker (extra arguments, several functions).
+
+        The loop is generated for the chain (``f1((f0((x,)),))`` inline, no call
+        per stage beyond the stage's own): ``loop(items, off, progress, append)``
+        appends results from offset ``off`` on and returns the offset of the
+        first item it cannot take (a placeholder, or one whose composed call
+        raised), or ``len(items)``.
+        """
         if self._fast is None:
             funcs = []
             for w, _ in self.stages:
@@ -58,33 +66,41 @@ class Chain:
             expr = "(x,)"
             for k in range(len(funcs)):
                 expr = f"f{k}({expr})" if k == len(funcs) - 1 else f"(f{k}({expr}),)"
-            self._fast = eval(f"lambda x: {expr}",   # noqa: S307 -- our own template
-                              {f"f{k}": f for k, f in enumerate(funcs)})
+            code = (f"def loop(items, off, progress, append):\n"
+                    f"    for off, x in enumerate(items[off:], off):\n"
+                    f"        progress[1] = off\n"
+                    f"        if x.__class__ in PT:\n"
+                    f"            return off\n"
+                    f"        try:\n"
+                    f"            append({expr})\n"
+                    f"        except Exception:\n"
+                    f"            return off\n"
+                    f"    return len(items)\n")
+            scope = {f"f{k}": f for k, f in enumerate(funcs)}
+            scope["PT"] = _PLACEHOLDERS
+            exec(code, scope)   # noqa: S102 -- our own template, the chain's functions
+            self._fast = scope["loop"]
         return self._fast or None
 
     def run(self, items: list, start: int, boxed: bool, progress: Any
             ) -> tuple[list, list[int], tuple]:
         """``(results, created offsets, seconds of each stage)`` for one chunk."""
-        fast = self.composed() if boxed else None
-        if fast is None or len(items) <= SAMPLE:
+        loop = self.composed() if boxed else None
+        if loop is None or len(items) <= SAMPLE:
             return self.staged(items, start, boxed, progress)
         out, created, shares = self.staged(items[:SAMPLE], start, boxed, progress)
         append = out.append
+        where = progress if progress is not None else [0, 0, 0]
         t0 = time.perf_counter()
-        for off in range(SAMPLE, len(items)):
-            x = items[off]
-            if progress is not None:
-                progress[1] = off
-            if x.__class__ not in _PLACEHOLDERS:
-                try:
-                    append(fast(x))
-                    continue
-                except Exception:
-                    pass
-            redo, made, _ = self.staged([x], start + off, True, None)
-            append(redo[0])
-            if made:
-                created.append(off)
+        off, n = SAMPLE, len(items)
+        while off < n:
+            off = loop(items, off, where, append)
+            if off < n:   # a placeholder, or an item that raised: stage by stage
+                redo, made, _ = self.staged([items[off]], start + off, True, None)
+                append(redo[0])
+                if made:
+                    created.append(off)
+                off += 1
         rest = time.perf_counter() - t0
         total = sum(shares) or 1.0
         return out, created, tuple(s + rest * s / total for s in shares)

@@ -158,3 +158,38 @@ def test_late_errors_in_big_chunks_name_their_piper():
     assert (err.piper, err.index, err.inbox) == ("fail_on_4321", 4320, (4321,))
     assert fused.stats["pipers"]["fail_on_4321"]["errors"] == 1
     assert fused.stats["pipers"]["times2"]["in"] == 20000
+
+
+def _said(r):
+    """A result, or what a placeholder says (its traceback's lines aside)."""
+    if is_placeholder(r):
+        return (type(r).__name__, r.piper, r.index, r.exc_type, str(r.exception))
+    return r
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_composed_loop_gives_what_stage_by_stage_gives(seed):
+    """In the worker: a chunk through the generated loop of a chain -- with
+    placeholders arriving and items raising at any stage, anywhere in the
+    chunk -- equals the chunk run stage by stage, and the progress it
+    publishes ends on the chunk's last item."""
+    import random
+
+    from papy_engine.pool.chain import SAMPLE, Chain
+    from papy_engine.worker import Worker
+    rnd = random.Random(seed)
+    n = rnd.choice([SAMPLE + 1, 50, 700])
+    items = [rnd.randrange(40) for _ in range(n)]
+    for off in rnd.sample(range(n), rnd.randrange(4)):
+        items[off] = WorkerError("upstream", exc_type="ValueError", piper="up", index=off)
+
+    steps = rnd.choice([STEPS, [as_text, times2]])   # as_text would take a placeholder
+
+    def chain():
+        return Chain([(Worker(f), f.__name__) for f in steps])
+    progress = [0, 0, 0]
+    fast = chain().run(list(items), 1000, True, progress)
+    slow = chain().staged(list(items), 1000, True, None)
+    assert [_said(r) for r in fast[0]] == [_said(r) for r in slow[0]]
+    assert fast[1] == slow[1]                     # the placeholders made here, by offset
+    assert progress[1] == n - 1                   # each item announced before it ran
