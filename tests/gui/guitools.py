@@ -243,8 +243,11 @@ def build(app, source: str, n: int, parallel: bool = False, **pool) -> None:
 
 
 def ended(app) -> bool:
-    """The run is over and the runner thread is gone."""
-    return app.run_state.state in ("finished", "stopped", "failed") and not app.bridge.running
+    """The run is over, the runner thread is gone and the window has taken every
+    event it left (its last one, ``run_ended``, sets the final status line; a
+    statistics snapshot may say "finished" before it arrives)."""
+    return app.run_state.state in ("finished", "stopped", "failed") and \
+        not app.bridge.running and app.bridge.events.empty()
 
 
 def settled(app) -> bool:
