@@ -66,13 +66,8 @@ def run_chunk(token: str, tid: int, name: str, payload: bytes, mode: tuple, seri
     if topic:
         _announce(topic, serial)
     reply = evaluate.reply_for(func, name, m, serial, start, items, [0.0, 0.0, 0.0])
-    try:
-        return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:   # a result that cannot be pickled: say which
-        _, _, results, created, busy, output = reply
-        results, created = evaluate.picklable(results, created, func, name, start, m)
-        return pickle.dumps(("done", serial, results, created, busy, output),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+    out: bytes = evaluate.send_reply(evaluate.dumps, reply, func, name, start, m)
+    return out
 
 
 def _load(token: str, tid: int, payload: bytes) -> Any:

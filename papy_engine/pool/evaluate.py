@@ -212,6 +212,23 @@ def picklable(results, created, func, piper, start, mode=PLAIN):
     return out, sorted(made)
 
 
+def send_reply(send, reply, func, name, start, mode):
+    """``send(reply)`` (and return what it returns); when a result cannot be
+    pickled, send the reply again with such results replaced by placeholders
+    that say why (:func:`picklable`)."""
+    try:
+        return send(reply)
+    except Exception:
+        _, serial, results, created, busy, output = reply
+        results, created = picklable(results, created, func, name, start, mode)
+        return send(("done", serial, results, created, busy, output))
+
+
+def dumps(reply) -> bytes:
+    """A reply as bytes, for slots that ship it themselves (remote, Dask)."""
+    return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def reply_for(func, name, mode, serial, start, items, progress) -> tuple:
     """Evaluate a chunk and give the reply a slot sends back (see ``slots``).
 

@@ -31,7 +31,7 @@ from multiprocessing.sharedctypes import RawArray
 from typing import TYPE_CHECKING, Any
 
 from . import warm
-from .evaluate import Mode, picklable, reply_for
+from .evaluate import Mode, reply_for, send_reply
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
 
 if TYPE_CHECKING:
@@ -104,12 +104,7 @@ def _serve(inbox, result_w, progress):
             _, serial, tid, start, items = msg
             func, name, mode = tasks[tid]
             reply = reply_for(func, name, mode, serial, start, items, progress)
-            try:
-                result_w.send(reply)
-            except Exception:   # a result that cannot be pickled: say which
-                _, _, results, created, busy, output = reply
-                results, created = picklable(results, created, func, name, start, mode)
-                result_w.send(("done", serial, results, created, busy, output))
+            send_reply(result_w.send, reply, func, name, start, mode)
         elif kind == "task":
             _, tid, name, payload, mode = msg
             tasks[tid] = (pickle.loads(payload), name, Mode(*mode))

@@ -80,12 +80,8 @@ class WorkerService(rpyc.Service):
             return pickle.dumps(self._unloaded(serial, tid, start, items))
         func, name, mode = entry
         reply = evaluate.reply_for(func, name, mode, serial, start, items, [0.0, 0.0, 0.0])
-        try:
-            return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:   # a result that cannot be pickled: say which
-            _, _, results, created, busy, output = reply
-            results, created = evaluate.picklable(results, created, func, name, start, mode)
-            return pickle.dumps(("done", serial, results, created, busy, output))
+        out: bytes = evaluate.send_reply(evaluate.dumps, reply, func, name, start, mode)
+        return out
 
     def _unloaded(self, serial, tid, start, items) -> tuple:
         name, why, produce = self._broken.get(tid, ("task %d" % tid, None, 1))
