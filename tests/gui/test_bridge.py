@@ -170,15 +170,18 @@ def test_runs_capture_output_and_stream_results_where_asked():
     assert bridge.data.source is None and not bridge.data.output.lines
 
 
+class Unwritable(Results):
+    """A results folder that cannot be opened."""
+
+    def open(self, plumber, datas):
+        raise PermissionError("/results is read-only")
+
+
 def test_results_that_cannot_be_opened_fail_the_run_before_it_starts(monkeypatch):
     monkeypatch.setattr("papy_gui.bridge.STATS_PERIOD", 0.0)  # every poll would read stats
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-
-    class Unwritable(Results):
-        def open(self, plumber, datas):
-            raise PermissionError("/results is read-only")
     bridge.start(Desc(), [], {}, results=Unwritable())
     assert poll_until(bridge, lambda: rs.state == "failed")
     assert rs.message == "PermissionError: /results is read-only"
@@ -193,10 +196,6 @@ def test_a_failed_open_leaves_the_folder_resumable_and_nothing_to_do_finishes_at
     fake = FakePlumber()
     rs = RunState()
     bridge = RunBridge(rs, builder=lambda desc, ns: fake)
-
-    class Unwritable(Results):
-        def open(self, plumber, datas):
-            raise PermissionError("/results is read-only")
     unwritable = Unwritable()
     bridge.start(Desc(), [], {}, results=unwritable)
     assert poll_until(bridge, lambda: rs.state == "failed")
