@@ -1,4 +1,4 @@
-"""What runs on a Dask worker: one PaPy chunk per Dask task, and the kill of a stuck one.
+"""What runs on the Dask cluster: one PaPy chunk per task, the kill of a stuck one.
 
 Data flow (the client side is :mod:`.dask_slot`)::
 
@@ -15,7 +15,10 @@ The function travels inline with every chunk (a few kB, loaded only once per
 worker): data scattered to workers is lost with them and never reaches
 their replacements.  :func:`kill_worker_process` runs on a worker's *nanny*
 to SIGKILL the worker process whose item timed out (``Future.cancel()``
-never stops a running task); the nanny then starts a new one.
+never stops a running task); the nanny then starts a new one.  Before that,
+:func:`set_worker_status` runs on the *scheduler* to pause that worker in
+the scheduler's eyes, so that the chunks queued there are not handed to it
+once its task is cancelled.
 
 Only the standard library and the engine's value types are imported here;
 ``distributed`` only when a timed chunk announces its start.
@@ -34,7 +37,7 @@ from typing import Any
 from ..errors import WorkerError
 from . import evaluate
 
-__all__ = ["run_chunk", "kill_worker_process"]
+__all__ = ["run_chunk", "kill_worker_process", "set_worker_status"]
 
 log = logging.getLogger(__name__)
 
@@ -144,4 +147,14 @@ def kill_worker_process(pid: int, dask_worker: Any = None) -> bool:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
+    return True
+
+
+def set_worker_status(address: str, status: str, dask_scheduler: Any = None) -> bool:
+    """Run on the scheduler: mark worker ``address`` ``"paused"`` (the scheduler
+    gives it no more tasks) or ``"running"`` again.  False: no such worker."""
+    if dask_scheduler is None or address not in dask_scheduler.workers:
+        return False
+    dask_scheduler.handle_worker_status_change(status, address,
+                                               stimulus_id=f"papy-{status}-{time.time()}")
     return True
