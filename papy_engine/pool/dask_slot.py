@@ -60,6 +60,7 @@ class DaskSlot(ProgressReader):
 
     precise = False   # a lost chunk is re-run item by item (Dask says no more)
     chunk_s = DASK_CHUNK_S
+    share = 1 / SLOTS_PER_THREAD   # of a worker thread: chunks are cut for threads
 
     def __init__(self, number: int, source: DaskSource) -> None:
         self.number = number

@@ -131,7 +131,16 @@ def _announce(topic: str, serial: int) -> None:
     if not queued.wait(FLUSH_S) or mark[0] is None:
         return
     stream = worker.batched_stream
-    while stream.batch_count <= mark[0] and time.monotonic() < deadline:
+    written = getattr(stream, "recent_message_log", None)
+
+    def sent() -> bool:
+        # A batch is counted before it is written: an item that wins the GIL in
+        # between keeps it unsent, so wait until it is in the log of written ones.
+        if written is None:
+            return stream.batch_count > mark[0]
+        return any(isinstance(m, dict) and m.get("msg") is msg
+                   for batch in list(written)[-4:] if isinstance(batch, list) for m in batch)
+    while not sent() and time.monotonic() < deadline:
         time.sleep(0.0005)   # the batch interval is 2 ms
 
 
