@@ -3,6 +3,7 @@
     python benchmarks/bench_dask.py                 # both cases, best of 3 (~3 minutes)
     python benchmarks/bench_dask.py --quick         # smaller inputs, one run each
     python benchmarks/bench_dask.py --case cpu --repeat 5
+    python benchmarks/bench_dask.py --case cpu --cpu-items 2000   # start-up amortized
 
 The workloads of bench_engine.py, on a 2-worker LocalCluster (two worker
 processes of one thread, nannies, on 127.0.0.1, with PaPy's scheduler
@@ -170,6 +171,8 @@ def main(argv=None) -> int:
     ap.add_argument("--case", action="append", choices=["cpu", "overhead"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cpu-items", type=int, default=400,
+                    help="items of the cpu case (more: start-up weighs less)")
     args = ap.parse_args(argv)
     cases = args.case or ["cpu", "overhead"]
     repeat = 1 if args.quick else args.repeat
@@ -184,7 +187,7 @@ def main(argv=None) -> int:
           f"{repeat} run(s) of each contender", file=sys.stderr)
     try:
         if "cpu" in cases:
-            n = 100 if args.quick else 400
+            n = 100 if args.quick else args.cpu_items
             t = time.perf_counter()
             expect = [cpu(x, loops) for x in range(n)]
             serial = time.perf_counter() - t

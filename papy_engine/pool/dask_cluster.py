@@ -12,6 +12,9 @@
   a client of the pool's own, the cluster stays the caller's;
 * a ``distributed.Client``: used as it is, and left open.
 
+:func:`submit_queued` submits a chunk so that the scheduler, not a worker,
+queues it until a thread is free.
+
 Checking the option imports nothing (``distributed`` takes half a second to
 import, and is an optional extra): :func:`check_dask` only asks whether it is
 installed.  :func:`connect` imports it when a pool starts.
@@ -22,6 +25,7 @@ import importlib.util
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +33,7 @@ from typing import Any
 from ..errors import IMapError
 
 __all__ = ["INSTALL_HINT", "CLUSTER_CONFIG", "check_spec", "check_dask", "local_workers", "saved_spec",
-           "Connection", "connect", "local_cluster", "describe_failure"]
+           "Connection", "connect", "local_cluster", "submit_queued", "describe_failure"]
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +233,31 @@ def _release_local(n: int, cluster: Any) -> None:
         cluster.close(timeout=10)
     except Exception:
         log.warning("closing the local Dask cluster (local:%d) failed", n, exc_info=True)
+
+
+# -- submitting ---------------------------------------------------------------------
+def submit_queued(client: Any, key: str, func: Callable[..., Any], *args: Any,
+                  workers: list[str] | None = None) -> Any:
+    """``client.submit(func, *args, key=key)``, but marked a *data producer*.
+
+    The scheduler queues only root-ish tasks itself (with a finite
+    ``worker-saturation``); a lone task counts as one only once its group
+    has more tasks than twice the cluster's threads, and until then goes
+    straight to a worker's queue, where it dies with that worker.  A data
+    producer is root-ish from the first, so a chunk waits at the scheduler
+    until a thread is free.  Worker restrictions (``workers``) make any task
+    go straight to a worker.  Uses Dask's internal task spec; without it
+    (another Dask version), a plain ``client.submit``.
+    """
+    where = {"workers": workers, "allow_other_workers": True} if workers else {}
+    try:
+        from dask._expr import LLGExpr
+        from dask._task_spec import Task
+        graph = LLGExpr({key: Task(key, func, *args, _data_producer=True)},
+                        _determ_token=uuid.uuid4().hex)   # as submit: no tokenizing
+    except (ImportError, TypeError):
+        return client.submit(func, *args, key=key, pure=False, **where)
+    return client.get(graph, key, sync=False, fifo_timeout="100ms", **where)
 
 
 # -- messages ------------------------------------------------------------------------

@@ -1,14 +1,22 @@
-"""Dask slots: one slot per thread of a Dask cluster, as the pool manager sees it.
+"""Dask slots: two slots per thread of a Dask cluster, as the pool manager sees it.
 
-A :class:`DaskSlot` is *virtual*: it is not pinned to a worker.  It runs one
+A :class:`DaskSlot` is *virtual*: it is not pinned to a worker.  It has one
 chunk at a time on the cluster, as one Dask task, wherever Dask's scheduler
 puts it; the next chunk the dispatcher sends it waits here, and is submitted
-the moment the running one completes (from the collector thread, without a
-round trip through the dispatcher).  So the cluster holds at most one PaPy
-task per thread: a worker that dies takes only the chunk it was running with
-it, never an innocent one queued behind it, and the slot's oldest chunk is
-always the one running -- which is what :mod:`.recovery` assumes of a slot
-that is not ``precise``.
+the moment the one on the cluster completes (from the collector thread,
+without a round trip through the dispatcher).
+
+Each cluster thread has two slots (:data:`SLOTS_PER_THREAD`), so while one
+slot's chunk runs, the other's waits *at the scheduler* and starts the moment
+the thread is free, without a worker-client-worker round trip.  Chunks are
+submitted as data producers (:func:`~.dask_cluster.submit_queued`), which the
+scheduler queues itself with a finite ``worker-saturation``; with 1.0 (the
+clusters PaPy starts) a worker holds only the tasks its threads run, so the
+cluster *runs* at most one PaPy task per thread: a worker that dies takes
+only the chunks it was running with it, never an innocent one queued behind
+them, and a slot's oldest chunk is always the one on the cluster (running,
+or queued at the scheduler, which loses no task with a worker) -- which is
+what :mod:`.recovery` assumes of a slot that is not ``precise``.
 
 Replies come back through its :class:`~.dask_source.DaskSource`'s collector
 thread: :meth:`DaskSlot.finished` posts :class:`~.slots.Done`, and
@@ -16,8 +24,10 @@ thread: :meth:`DaskSlot.finished` posts :class:`~.slots.Done`, and
 scheduler connection broke) posts ``SlotEvent("dead")``; the manager then
 re-runs the chunk's items one per chunk, up to ``retries`` times, and asks
 the source for a replacement.  A timed chunk announces its start (worker
-address and pid), so that a hung item is timed from when it started and its
-worker process can be killed through its nanny (:meth:`DaskSlot.kill`).
+address and pid), so that a hung item is timed from when it started until it
+finished on the worker (not while it waits at the scheduler, nor while its
+result waits to be fetched) and its worker process can be killed through
+its nanny (:meth:`DaskSlot.kill`).
 A slot the source no longer needs (the cluster shrank) is *draining*: the
 dispatcher sends it nothing more, and it leaves the pool once idle.
 """
@@ -35,18 +45,22 @@ from .slots import Done, Post, ProgressReader, Raised, SlotEvent
 if TYPE_CHECKING:
     from .dask_source import DaskSource
 
-__all__ = ["DaskSlot", "DASK_CHUNK_S"]
+__all__ = ["DaskSlot", "DASK_CHUNK_S", "SLOTS_PER_THREAD"]
 
 #: Seconds of measured work per chunk on a Dask slot: a Dask task costs a few
 #: milliseconds of scheduling, ten times a local worker's message.
 DASK_CHUNK_S = 0.1
 
+#: Slots per cluster thread: one chunk running, one queued at the scheduler.
+SLOTS_PER_THREAD = 2
+
 
 class DaskSlot(ProgressReader):
-    """One thread's worth of a Dask cluster; see the module docstring."""
+    """Half a thread's worth of a Dask cluster; see the module docstring."""
 
     precise = False   # a lost chunk is re-run item by item (Dask says no more)
     chunk_s = DASK_CHUNK_S
+    share = 1 / SLOTS_PER_THREAD   # of a worker thread: chunks are cut for threads
 
     def __init__(self, number: int, source: DaskSource) -> None:
         self.number = number
@@ -63,6 +77,7 @@ class DaskSlot(ProgressReader):
         self._held: deque[tuple[int, tuple]] = deque()   # (serial, call) waiting to run
         self._where: tuple[str, int] | None = None       # its worker and pid, once started
         self._lost: str | None = None            # why the cluster lost the running chunk
+        self._done: Any = None                   # the running future, once done on the cluster
 
     def __repr__(self) -> str:
         return f"DaskSlot({self.number}, {self.source.where})"
@@ -96,6 +111,18 @@ class DaskSlot(ProgressReader):
 
     def drop_task(self, tid: int) -> None:
         self.tasks.discard(tid)
+
+    def started_at(self, serial: int) -> float | None:
+        """When chunk ``serial`` started on a worker; None (not timed) before that,
+        and once it is done there: its result is on its way, which the next task
+        on that worker (queued at the scheduler) may delay -- one that holds the
+        GIL starves the worker's event loop until it is killed, and then Dask
+        computes the lost result again (untimed: it finished once)."""
+        fut = self._running
+        if fut is not None and (fut is self._done or fut.status == "finished"):
+            self._done = fut
+            return None
+        return super().started_at(serial)
 
     def kill(self) -> bool:
         """A timed-out item: cancel its task, then kill its worker process (through
@@ -168,6 +195,12 @@ class DaskSlot(ProgressReader):
     def started(self, fut: Any, worker: str, pid: int) -> None:
         """Timed chunk ``fut`` started on ``worker`` (process ``pid``): time it from now."""
         with self._lock:
-            if fut is self._running:
+            if fut is self._running and fut is not self._done:
                 self._where = (worker, pid)
                 self.progress = [self.progress[0], 0, time.monotonic()]
+
+    def done_on_cluster(self, fut: Any) -> None:
+        """Timed chunk ``fut`` is done on the cluster (a Dask callback): no more timed."""
+        with self._lock:
+            if fut is self._running:
+                self._done = fut

@@ -2,16 +2,17 @@
 
 :class:`DaskSource` is the :class:`~.slots.SlotSource` of ``IMap(dask=...)``::
 
-    dispatcher --DaskSlot.send_chunk--> client.submit (one Dask task per chunk)
+    dispatcher --DaskSlot.send_chunk--> submit_queued (one Dask task per chunk,
+                                            queued at the scheduler)
                                             |
     collector thread <-- as_completed(with_results=True) <-- the cluster
         | DaskSlot.finished: submit the slot's next chunk, post Done
         | DaskSlot.failed:   post SlotEvent("dead") (the manager recovers)
-    watcher thread  -- every WATCH_S: one slot per cluster thread ("ready" /
+    watcher thread  -- every WATCH_S: SLOTS_PER_THREAD per cluster thread ("ready" /
         draining), scheduler connection lost for good or no worker for
         NO_WORKER_WAIT_S: SlotEvent("gone") (waiting items become placeholders)
-    admin thread    -- cancels, and kills a timed-out item's worker process
-        through its nanny: network calls, never on the dispatcher's thread
+    admin thread    -- cancels, and pauses then kills a timed-out item's worker
+        process through its nanny: network calls, never on the dispatcher's thread
     client's loop   -- start events of timed chunks -> DaskSlot.started
 
 Results are gathered concurrently by ``as_completed`` on the client's event
@@ -24,7 +25,11 @@ watcher once it is seen erred or cancelled for STUCK_S.
 A timed-out item's task is cancelled before its worker is killed (else Dask
 would run it again elsewhere); the cancel frees the worker's thread in the
 scheduler's eyes, so until that worker is gone it is *doomed*: its threads
-are not counted and chunks submitted meanwhile are steered to other workers.
+are not counted, and it is paused in the scheduler's eyes before the cancel,
+so that the chunks queued at the scheduler (the other slots') are not handed
+to it and killed with it.  Where pausing fails, chunks submitted meanwhile are
+steered to other workers instead (a restricted task goes straight to a
+worker: not queued at the scheduler, it is lost if that worker dies too).
 """
 from __future__ import annotations
 
@@ -39,9 +44,9 @@ from itertools import count
 from typing import Any
 
 from ..errors import IMapError
-from .dask_cluster import Connection, connect, describe_failure
-from .dask_slot import DaskSlot
-from .dask_worker import kill_worker_process, run_chunk
+from .dask_cluster import Connection, connect, describe_failure, submit_queued
+from .dask_slot import SLOTS_PER_THREAD, DaskSlot
+from .dask_worker import kill_worker_process, run_chunk, set_worker_status
 from .records import Task
 from .slots import SlotEvent
 
@@ -56,7 +61,7 @@ STUCK_S = 5.0             # an erred future not yielded this long is answered an
 
 
 class DaskSource:
-    """One slot per thread of a Dask cluster, for one pool session (see the module)."""
+    """Two slots per thread of a Dask cluster, for one pool session (see the module)."""
 
     def __init__(self, imap: Any, post: Callable[..., None], numbers: count) -> None:
         self.name, self.spec = imap.name, imap.dask
@@ -72,6 +77,7 @@ class DaskSource:
         self.threads = 0
         self.workers: dict[str, int] = {}        # address -> threads, as last seen
         self.doomed: set[str] = set()            # workers being killed (timed-out items)
+        self.steer: set[str] = set()             # doomed ones that could not be paused
         self.closed = self.gave_up = False
         self.lost = ""
         self._no_workers_since: float | None = None
@@ -83,7 +89,7 @@ class DaskSource:
 
     # -- slot-source protocol -----------------------------------------------------------
     def start(self) -> list[DaskSlot]:
-        """Connect (or start the local cluster), then one slot per cluster thread.
+        """Connect (or start the local cluster), then SLOTS_PER_THREAD per cluster thread.
 
         Raises:
             IMapError: no scheduler, no cluster, or no worker within START_WAIT_S.
@@ -110,7 +116,8 @@ class DaskSource:
             t.start()
             self._threads.append(t)
         with self.lock:
-            self.slots = [DaskSlot(next(self.numbers), self) for _ in range(self.threads)]
+            self.slots = [DaskSlot(next(self.numbers), self)
+                          for _ in range(SLOTS_PER_THREAD * self.threads)]
             made = list(self.slots)
         log.info("IMap %s: %d Dask slot(s) on %s", self.name, len(made), self.where)
         return made
@@ -124,7 +131,8 @@ class DaskSource:
                 self.lost = dead._lost
             if (self.closed or self.gave_up or dead.draining
                     or self._status() != "running"
-                    or sum(not s.draining for s in self.slots) >= self.threads):
+                    or sum(not s.draining for s in self.slots)
+                    >= SLOTS_PER_THREAD * self.threads):
                 return None
             slot = DaskSlot(next(self.numbers), self)
             self.slots.append(slot)
@@ -178,15 +186,15 @@ class DaskSource:
         tid, name, mode, serial, start, data, timed = call
         assert self._conn is not None and self._ac is not None
         key = f"papy-chunk-{self.token}-{serial}"
-        with self.lock:   # not onto a worker that is being killed (loosely: never a stall)
-            others = [a for a in self.workers if a not in self.doomed] if self.doomed else None
-        where = {"workers": others, "allow_other_workers": True} if others else {}
-        fut = self._conn.client.submit(run_chunk, self.token, tid, name, self.payloads[tid][1],
-                                       mode, serial, start, data,
-                                       self.topic if timed else None, key=key, pure=False,
-                                       **where)
+        with self.lock:   # not onto a doomed worker not paused (loosely: never a stall)
+            others = [a for a in self.workers if a not in self.steer] if self.steer else None
+        fut = submit_queued(self._conn.client, key, run_chunk, self.token, tid, name,
+                            self.payloads[tid][1], mode, serial, start, data,
+                            self.topic if timed else None, workers=others or None)
         with self.lock:
             self.inflight[key] = [slot, fut, None]
+        if timed:   # no more timed once done on the cluster (a trivial Dask callback)
+            fut.add_done_callback(slot.done_on_cluster)
         self._ac.add(fut)
         return fut
 
@@ -266,7 +274,7 @@ class DaskSource:
             self._unstick()
 
     def _follow(self, threads: int) -> None:
-        """One slot per cluster thread: add slots, or drain the least busy ones."""
+        """SLOTS_PER_THREAD per cluster thread: add slots, or drain the least busy ones."""
         now = time.monotonic()
         with self.lock:
             if self.closed or self.gave_up:
@@ -275,9 +283,10 @@ class DaskSource:
             self._no_workers_since = None if threads else (self._no_workers_since or now)
             self.slots = [s for s in self.slots if not s.dead]
             live = [s for s in self.slots if not s.draining]
-            new = [DaskSlot(next(self.numbers), self) for _ in range(threads - len(live))]
+            want = SLOTS_PER_THREAD * threads
+            new = [DaskSlot(next(self.numbers), self) for _ in range(want - len(live))]
             self.slots.extend(new)
-            drain = sorted(live, key=lambda s: len(s.outstanding))[:max(0, len(live) - threads)]
+            drain = sorted(live, key=lambda s: len(s.outstanding))[:max(0, len(live) - want)]
             for s in drain:
                 s.draining = True
         if new or drain:
@@ -337,6 +346,8 @@ class DaskSource:
             if client is None or self._status() != "running":
                 continue   # the client cancelled everything when it lost the scheduler
             try:
+                if op[0] == "kill" and op[2] is not None:
+                    self._pause(client, op[2][0])   # before the cancel frees its thread
                 client.cancel(op[1])
                 if op[0] == "kill":
                     self._kill_worker(client, op[2])
@@ -344,8 +355,26 @@ class DaskSource:
                 log.warning("IMap %s: Dask %s failed: %s: %s", self.name, op[0],
                             type(exc).__name__, exc)
                 if op[0] == "kill" and op[2] is not None:
-                    with self.lock:
-                        self.doomed.discard(op[2][0])
+                    self._spare(client, op[2][0])
+
+    def _pause(self, client: Any, address: str, status: str = "paused") -> None:
+        """Pause a doomed worker in the scheduler's eyes (failing that, steer chunks
+        away from it: see the module docstring), or resume it ("running")."""
+        try:
+            if client.run_on_scheduler(set_worker_status, address, status):
+                return
+        except Exception as exc:
+            log.debug("IMap %s: %s %s failed: %s", self.name, status, address, exc)
+        if status == "paused":
+            with self.lock:
+                self.steer.add(address)
+
+    def _spare(self, client: Any, address: str) -> None:
+        """A doomed worker lives on after all: it may take chunks again."""
+        with self.lock:
+            self.doomed.discard(address)
+            self.steer.discard(address)
+        self._pause(client, address, "running")
 
     def _kill_worker(self, client: Any, where: tuple[str, int] | None) -> None:
         if where is None:
@@ -353,8 +382,7 @@ class DaskSource:
         address, pid = where
         done = client.run(kill_worker_process, pid, nanny=True, workers=[address])
         if not any(done.values()):
-            with self.lock:
-                self.doomed.discard(address)   # it lives on: its thread frees up eventually
+            self._spare(client, address)   # it lives on: its thread frees up eventually
             log.warning("IMap %s: the Dask worker %s that runs a timed-out item cannot be "
                         "killed (no nanny, or it is gone); the item keeps its thread busy "
                         "until it returns", self.name, address)
@@ -377,4 +405,5 @@ class DaskSource:
         with self.lock:
             self.workers = dict(nthreads)
             self.doomed &= set(nthreads)   # a killed worker that is gone is no more doomed
+            self.steer &= self.doomed
             return sum(n for a, n in nthreads.items() if a not in self.doomed)

@@ -1,4 +1,4 @@
-"""What runs on a Dask worker: one PaPy chunk per Dask task, and the kill of a stuck one.
+"""What runs on the Dask cluster: one PaPy chunk per task, the kill of a stuck one.
 
 Data flow (the client side is :mod:`.dask_slot`)::
 
@@ -15,7 +15,10 @@ The function travels inline with every chunk (a few kB, loaded only once per
 worker): data scattered to workers is lost with them and never reaches
 their replacements.  :func:`kill_worker_process` runs on a worker's *nanny*
 to SIGKILL the worker process whose item timed out (``Future.cancel()``
-never stops a running task); the nanny then starts a new one.
+never stops a running task); the nanny then starts a new one.  Before that,
+:func:`set_worker_status` runs on the *scheduler* to pause that worker in
+the scheduler's eyes, so that the chunks queued there are not handed to it
+once its task is cancelled.
 
 Only the standard library and the engine's value types are imported here;
 ``distributed`` only when a timed chunk announces its start.
@@ -34,7 +37,7 @@ from typing import Any
 from ..errors import WorkerError
 from . import evaluate
 
-__all__ = ["run_chunk", "kill_worker_process"]
+__all__ = ["run_chunk", "kill_worker_process", "set_worker_status"]
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +126,16 @@ def _announce(topic: str, serial: int) -> None:
     if not queued.wait(FLUSH_S) or mark[0] is None:
         return
     stream = worker.batched_stream
-    while stream.batch_count <= mark[0] and time.monotonic() < deadline:
+    written = getattr(stream, "recent_message_log", None)
+
+    def sent() -> bool:
+        # A batch is counted before it is written: an item that wins the GIL in
+        # between keeps it unsent, so wait until it is in the log of written ones.
+        if written is None:
+            return stream.batch_count > mark[0]
+        return any(isinstance(m, dict) and m.get("msg") is msg
+                   for batch in list(written)[-4:] if isinstance(batch, list) for m in batch)
+    while not sent() and time.monotonic() < deadline:
         time.sleep(0.0005)   # the batch interval is 2 ms
 
 
@@ -139,4 +151,14 @@ def kill_worker_process(pid: int, dask_worker: Any = None) -> bool:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
+    return True
+
+
+def set_worker_status(address: str, status: str, dask_scheduler: Any = None) -> bool:
+    """Run on the scheduler: mark worker ``address`` ``"paused"`` (the scheduler
+    gives it no more tasks) or ``"running"`` again.  False: no such worker."""
+    if dask_scheduler is None or address not in dask_scheduler.workers:
+        return False
+    dask_scheduler.handle_worker_status_change(status, address,
+                                               stimulus_id=f"papy-{status}-{time.time()}")
     return True

@@ -66,7 +66,7 @@ class IMap:
             start (and run without them) instead of raising RemoteError.
         dask: run on a Dask distributed cluster too: a scheduler address
             (``"tcp://host:8786"``), ``"local:N"`` (a local cluster of N worker
-            processes), a cluster object or a ``Client``; one slot per cluster
+            processes), a cluster object or a ``Client``; two slots per cluster
             thread (see :mod:`papy_engine.pool.dask_cluster` and docs/cluster.md).
             ``worker_num=0`` runs on the cluster alone.  Needs the optional
             extra: ``pip install 'papy-studio[dask]'``.

@@ -63,6 +63,7 @@ class PoolManager:
         self.serials = itertools.count(1)
         self.numbers = itertools.count()
         self.nslots = 0
+        self.nworkers = 0   # what the slots stand for: a Dask slot is half a thread
         self.started = self.stopping = self.stopped = False
         self.held = False             # a driver shuts the pool down itself
         self.failure: BaseException | None = None
@@ -111,6 +112,7 @@ class PoolManager:
         self.slots.append(slot)
         self.source_of[id(slot)] = source
         self.nslots = len(self.slots)
+        self.nworkers = max(1, round(sum(getattr(s, "share", 1.0) for s in self.slots)))
         self.limits.chunk_s = sum(s.chunk_s for s in self.slots) / self.nslots
 
     def start_threads(self) -> None:
@@ -243,7 +245,7 @@ class PoolManager:
                     if task.timeout is not None and slot.outstanding:
                         continue  # a timed item starts only on an idle slot
                     waiting = sum(e.left() for e in self.ready if e.task is task)
-                    size = self.limits.chunk_size(task, self.nslots, waiting,
+                    size = self.limits.chunk_size(task, self.nworkers, waiting,
                                                   slot.chunk_s)
                     off = entry.offset
                     chunk = entry.items[off:off + size]

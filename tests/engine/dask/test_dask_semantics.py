@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -57,6 +58,18 @@ def fails_on_3(inbox):
 def nap(x):
     time.sleep(0.05 if x % 3 == 0 else 0.001)
     return x
+
+
+def nap_30ms(x):
+    time.sleep(0.03)
+    return x
+
+
+def papy_tasks(dask_scheduler=None):
+    """On the scheduler: the PaPy tasks queued there, and (processing, threads)
+    of every worker."""
+    queued = sum(1 for ts in dask_scheduler.queued if str(ts.key).startswith("papy-chunk-"))
+    return queued, [(len(ws.processing), ws.nthreads) for ws in dask_scheduler.workers.values()]
 
 
 def counting(n, pulled):
@@ -162,15 +175,55 @@ def test_slots_follow_the_cluster_as_workers_join_and_leave(cluster, client):
 
     def live():
         return sum(1 for s in list(mgr.slots) if not s.draining)
-    assert live() == 2
+    per = dask_slot.SLOTS_PER_THREAD   # one chunk running, one queued at the scheduler
+    assert per == 2 and live() == 2 * per
     cluster.scale(3)
     try:
-        assert wait_until(lambda: (next(it), live())[1] == 3, 20)
+        assert wait_until(lambda: (next(it), live())[1] == 3 * per, 20)
     finally:
         cluster.scale(2)
-    assert wait_until(lambda: (next(it), live())[1] == 2 and len(mgr.slots) == 2, 20)
+    assert wait_until(lambda: (next(it), live())[1] == 2 * per and len(mgr.slots) == 2 * per,
+                      20)
     m.stop()
     wait_for_workers(client, 2)
+
+
+def test_the_next_chunks_wait_at_the_scheduler_not_on_the_workers(client):
+    """Two slots per cluster thread: while each thread runs a chunk, the next ones
+    wait in the scheduler's queue (no client round trip between two chunks), and
+    no worker holds more tasks than it has threads (one that dies takes no
+    innocent chunk with it)."""
+    wait_for_workers(client)
+    seen: list = []
+
+    def queued_at_the_scheduler():
+        seen.append(client.run_on_scheduler(papy_tasks))
+        return seen[-1][0] > 0
+    with IMap(nap_30ms, range(150), worker_num=0, dask=client) as m:
+        it = iter(m)
+        out = [next(it)]
+        assert len(m._mgr.slots) == dask_slot.SLOTS_PER_THREAD * 2
+        assert wait_until(queued_at_the_scheduler, 10), seen[-5:]
+        out += list(it)
+    assert out == list(range(150))
+    assert all(busy <= threads for _, workers in seen for busy, threads in workers), seen
+
+
+def test_a_chunk_waits_at_the_scheduler_from_the_first(client):
+    """Not only once its Dask task group is large: a lone task goes straight to a
+    worker's queue until its group has more than twice the cluster's threads."""
+    from papy_engine.pool.dask_cluster import submit_queued
+    wait_for_workers(client)
+    token = uuid.uuid4().hex[:12]
+    futures = [submit_queued(client, f"papy-chunk-{token}-{i}", time.sleep, 1.0)
+               for i in range(4)]
+
+    def placed():
+        queued, workers = client.run_on_scheduler(papy_tasks)
+        return (queued, workers) if queued + sum(b for b, _ in workers) == 4 else None
+    seen = wait_until(placed, 10)
+    client.gather(futures)
+    assert seen and seen[0] == 2 and all(busy <= threads for busy, threads in seen[1]), seen
 
 
 def test_a_pool_mixes_local_workers_and_the_cluster(client):
