@@ -55,6 +55,7 @@ __all__ = ["DaskSource", "WATCH_S", "NO_WORKER_WAIT_S", "START_WAIT_S"]
 log = logging.getLogger(__name__)
 
 WATCH_S = 0.5             # how often the watcher looks at the cluster
+COLLECT_POLL_S = 0.25     # the collector re-checks for a stop (close() wakes it at once)
 NO_WORKER_WAIT_S = 60.0   # a cluster without workers this long: waiting items fail
 START_WAIT_S = 30.0       # a new session waits this long for a first worker
 STUCK_S = 5.0             # an erred future not yielded this long is answered anyway
@@ -164,6 +165,9 @@ class DaskSource:
             self._admin.put(("cancel", futures))
         self._admin.put(None)
         self._stop.set()
+        if self._ac is not None:   # the collector may be waiting for a result: wake it
+            with self._ac.thread_condition:
+                self._ac.thread_condition.notify_all()
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(10)
@@ -232,7 +236,7 @@ class DaskSource:
         while True:                  # waits on it too); the timeout re-checks _stop
             with cond:
                 if not ac.has_ready() and not self._stop.is_set():
-                    cond.wait(0.25)
+                    cond.wait(COLLECT_POLL_S)
             batch = ac.next_batch(block=False)
             for fut, outcome in batch:
                 self._answer(fut, outcome)

@@ -138,6 +138,7 @@ class PoolManager:
     def _feed(self, task: Task) -> None:
         stride = self.limits.pull_size(self.tasks)
         assert task.batches is not None
+        fed: Pending | None = None   # the last entry this feeder queued
         try:
             while True:
                 with self.lock:
@@ -158,7 +159,11 @@ class PoolManager:
                 with self.lock:
                     if self.stopping:
                         return
-                    self.ready.append(Pending(task, task.pulled, batch))
+                    if fed is not None and self.ready and self.ready[-1] is fed:
+                        fed.items = fed.items + batch   # a chunk may span two pulls
+                    else:                               # (never a re-queued entry)
+                        fed = Pending(task, task.pulled, batch)
+                        self.ready.append(fed)
                     task.pulled += len(batch)
                     task.held += len(batch)
                 self.wake()

@@ -6,14 +6,16 @@ buffer.  By default it adapts to the measured cost and size of items:
 enough for about TARGET_INFLIGHT_S of work per worker, so cheap functions
 stream thousands of items while slow ones hold a few, which keeps pause and
 stop (which let pulled items finish) prompt; and a *slow start* holds at
-most twice what has completed, so a few fast first items do not license
-thousands of slow ones.
+most twice what has completed (ten times on Dask slots, whose round trip
+costs ten local ones), so a few fast first items do not license thousands
+of slow ones.
 
 Chunks aim at a slot's target of measured work per message (about 10 ms
 for local workers), capped in items and bytes.  Until a task's cost is
 known its chunks hold one item, so its first items spread over idle
 workers; expensive items are shared out more finely as the queue runs low
-(guided scheduling), so that no worker is left with a long tail.
+(guided scheduling, down to a fifth of the target), so that no worker is
+left with a long tail.  A chunk may take items from several pulls.
 These functions are called under the pool manager's lock.
 """
 from __future__ import annotations
@@ -71,8 +73,14 @@ class Limits:
         want = int(n * TARGET_INFLIGHT_S / max(task.cost, 1e-9))
         if task.item_bytes:  # large items: bound the bytes in flight as well
             want = min(want, int(MAX_INFLIGHT_BYTES / task.item_bytes))
-        want = min(want, max(4 * n, 2 * task.done))   # slow start
+        want = min(want, max(4 * n, self.slow_start(task.done)))
         return max(min(task.budget, 4 * n), min(task.budget, want))
+
+    def slow_start(self, done: int) -> int:
+        """Items ``done`` items license: twice as many per round trip, and as many
+        more rounds' worth as a slot's chunk is longer than a local one's (a
+        Dask round trip costs about ten local ones)."""
+        return max(2, round(self.chunk_s / TARGET_CHUNK_S)) * done
 
     def may_pull(self, task: Task, nslots: int, stride: int) -> bool:
         """True when ``task``'s feeder may pull another batch now.
@@ -117,8 +125,9 @@ class Limits:
         size = max(1, min(cap, int(target_s / max(task.cost, 1e-9))))
         if task.item_bytes:
             size = max(1, min(size, int(MAX_CHUNK_BYTES / task.item_bytes)))
-        if size > 1 and size * task.cost > 0.2 * target_s:
-            size = max(1, min(size, -(-waiting // (2 * n))))   # guided scheduling
+        floor = max(1, int(0.2 * target_s / max(task.cost, 1e-9)))
+        if size > floor:   # guided scheduling, down to a fifth of the target's work
+            size = max(floor, min(size, -(-waiting // (2 * n))))
         return size
 
 

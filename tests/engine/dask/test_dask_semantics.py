@@ -303,3 +303,20 @@ def test_papy_run_dask_puts_every_parallel_imap_on_the_cluster(client, capsys):
         assert stages["thread"].split()[2] in cluster_pids, ln
     assert main(["run", str(ROOT / "examples" / "where.py"), "--dask", "local:two"]) == 2
     assert "local:N" in capsys.readouterr().err
+
+
+def test_closing_a_session_wakes_the_collector_at_once(client, monkeypatch):
+    """A pool's end does not wait out the collector's poll for results: with a
+    poll of a minute, a run still ends promptly (it cost every run 0.25 s;
+    without the wake-up, close() gives up on the collector after 10 s)."""
+    from papy_engine.pool import dask_source
+    monkeypatch.setattr(dask_source, "COLLECT_POLL_S", 60.0)
+    done = threading.Event()
+
+    def run():
+        with IMap(sq, range(20), worker_num=0, dask=client) as m:
+            assert list(m) == [x * x for x in range(20)]
+        done.set()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    assert done.wait(5), "the pool's close waited for the collector's poll"
