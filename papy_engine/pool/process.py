@@ -30,7 +30,7 @@ from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 from typing import TYPE_CHECKING, Any
 
-from . import warm
+from . import pipes, warm
 from .evaluate import Mode, reply_for, send_reply
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
 
@@ -130,6 +130,8 @@ class ProcessSlot(ProgressReader):
         ctx = _context(method)
         task_r, self.task_w = ctx.Pipe(duplex=False)
         self.result_r, result_w = ctx.Pipe(duplex=False)
+        self._widened = pipes.widen(self.result_r, self.task_w)
+        self._reader = pipes.Reader(self.result_r)
         self.progress = RawArray("d", 3)
         fds = list(close_fds) if method == "fork" else []
         self.proc = ctx.Process(
@@ -160,10 +162,10 @@ class ProcessSlot(ProgressReader):
             return True
         try:
             while self.result_r.poll():
-                data = self.result_r.recv_bytes()
-                msg = pickle.loads(data)
+                with self._reader.recv() as data:
+                    msg, nbytes = pickle.loads(data), len(data)
                 if msg[0] == "done":
-                    post(self, Done(msg[1], msg[2], msg[3], msg[4], len(data), msg[5]))
+                    post(self, Done(msg[1], msg[2], msg[3], msg[4], nbytes, msg[5]))
                 else:
                     post(self, Raised(msg[1], msg[2]))
         except (EOFError, OSError):
@@ -239,6 +241,8 @@ class ProcessSlot(ProgressReader):
         self.dead = True
         for c in (self.task_w, self.result_r):
             c.close()
+        pipes.narrowed(self._widened)
+        self._widened = 0
         try:
             self.proc.close()
         except ValueError:

@@ -282,3 +282,26 @@ def test_prestart_starts_the_fork_server_a_threaded_process_will_use():
     finally:
         done.set()
         other.join()
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="Linux pipes")
+def test_a_worker_s_pipes_hold_a_whole_chunk_within_a_budget(monkeypatch):
+    """A 1 MiB reply fits its pipe (one read, not sixteen that each take the GIL
+    back from a serial piper); only so many pipes are widened at a time, and
+    stopping a worker gives its share back."""
+    import fcntl
+
+    from papy_engine.pool import pipes, process
+    before = pipes._widened[0]
+    monkeypatch.setattr(pipes, "PIPE_BUDGET", before + 3)
+    slots = [process.ProcessSlot(i, process.default_start_method()) for i in range(2)]
+    try:
+        replies = [fcntl.fcntl(s.result_r.fileno(), fcntl.F_GETPIPE_SZ) for s in slots]
+        tasks = [fcntl.fcntl(s.task_w.fileno(), fcntl.F_GETPIPE_SZ) for s in slots]
+        assert replies == [pipes.PIPE_BYTES] * 2
+        assert tasks[0] == pipes.PIPE_BYTES and tasks[1] < pipes.PIPE_BYTES  # budget
+        assert pipes._widened[0] == before + 3
+    finally:
+        for s in slots:
+            s.stop(5)
+    assert pipes._widened[0] == before
