@@ -159,9 +159,11 @@ class PoolManager:
                 with self.lock:
                     if self.stopping:
                         return
-                    if fed is not None and self.ready and self.ready[-1] is fed:
-                        fed.items = fed.items + batch   # a chunk may span two pulls
-                    else:                               # (never a re-queued entry)
+                    if fed is not None and self.ready and self.ready[-1] is fed and \
+                            fed.left() < len(batch):   # a chunk may span two pulls:
+                        fed.items = fed.items[fed.offset:] + batch   # O(batch), and
+                        fed.start, fed.offset = fed.start + fed.offset, 0  # sent ones go
+                    else:                          # (never onto a re-queued entry)
                         fed = Pending(task, task.pulled, batch)
                         self.ready.append(fed)
                     task.pulled += len(batch)
