@@ -33,6 +33,7 @@ from multiprocessing.connection import wait as mp_wait
 from typing import Any
 
 from ..errors import IMapError
+from .feeding import feed
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
 from .records import Batch, InFlight, Pending, Task
 from .recovery import Recovery
@@ -111,9 +112,19 @@ class PoolManager:
     def add_slot(self, slot: Slot, source: SlotSource) -> None:
         self.slots.append(slot)
         self.source_of[id(slot)] = source
-        self.nslots = len(self.slots)
-        self.nworkers = max(1, round(sum(getattr(s, "share", 1.0) for s in self.slots)))
-        self.limits.chunk_s = sum(s.chunk_s for s in self.slots) / self.nslots
+        self._recount()
+
+    def remove_slot(self, slot: Slot) -> None:
+        """``slot`` left the pool (dead, or drained): budgets follow the slots left."""
+        if slot in self.slots:
+            self.slots.remove(slot)
+            self._recount()
+
+    def _recount(self) -> None:
+        if self.slots:
+            self.nslots = len(self.slots)
+            self.nworkers = max(1, round(sum(getattr(s, "share", 1.0) for s in self.slots)))
+            self.limits.chunk_s = sum(s.chunk_s for s in self.slots) / self.nslots
 
     def start_threads(self) -> None:
         if self._dispatcher is not None:
@@ -124,7 +135,7 @@ class PoolManager:
                                             name=f"papy-{self.name}-dispatch")
         self._dispatcher.start()
         for t in self.tasks:
-            t.feeder = threading.Thread(target=self._feed, args=(t,), daemon=True,
+            t.feeder = threading.Thread(target=feed, args=(self, t), daemon=True,
                                         name=f"papy-{self.name}-feed-{t.name}")
             t.feeder.start()
 
@@ -134,50 +145,7 @@ class PoolManager:
         except (BlockingIOError, OSError):
             pass  # the pipe is full (the dispatcher is awake anyway), or not open yet
 
-    # -- feeding ------------------------------------------------------------------------
-    def _feed(self, task: Task) -> None:
-        stride = self.limits.pull_size(self.tasks)
-        assert task.batches is not None
-        fed: Pending | None = None   # the last entry this feeder queued
-        try:
-            while True:
-                with self.lock:
-                    while not self.stopping and not self.limits.may_pull(task, self.nslots,
-                                                                         stride):
-                        self.changed.wait()
-                    if self.stopping:
-                        return
-                self.running.wait()
-                try:
-                    batch = next(task.batches)
-                except StopIteration:
-                    break
-                if not isinstance(batch, list):
-                    batch = list(batch)
-                if not batch:
-                    continue
-                with self.lock:
-                    if self.stopping:
-                        return
-                    if fed is not None and self.ready and self.ready[-1] is fed and \
-                            fed.left() < len(batch):   # a chunk may span two pulls:
-                        fed.items = fed.items[fed.offset:] + batch   # O(batch), and
-                        fed.start, fed.offset = fed.start + fed.offset, 0  # sent ones go
-                    else:                          # (never onto a re-queued entry)
-                        fed = Pending(task, task.pulled, batch)
-                        self.ready.append(fed)
-                    task.pulled += len(batch)
-                    task.held += len(batch)
-                self.wake()
-        except BaseException as exc:  # the input iterable itself raised
-            log.error("IMap %s: the input of task %s raised %s: %s", self.name, task.name,
-                      type(exc).__name__, exc)
-            task.error = exc
-        with self.lock:
-            task.exhausted = True
-            self.changed.notify_all()
-        self.wake()
-
+    # -- feeding (the feeder threads run feeding.feed) ---------------------------------
     def room(self, task: Task) -> int:
         """Items a standalone task's input should pull next."""
         return self.limits.room(task, self.nslots, self.tasks)

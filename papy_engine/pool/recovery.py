@@ -139,8 +139,7 @@ class Recovery:
         self._dispose(slot)
 
     def _retire(self, slot: Slot) -> None:
-        if slot in self.mgr.slots:
-            self.mgr.slots.remove(slot)
+        self.mgr.remove_slot(slot)
         slot.dead = True
 
     def _requeue(self, entry: Pending) -> None:

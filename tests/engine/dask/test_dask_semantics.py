@@ -184,6 +184,8 @@ def test_slots_follow_the_cluster_as_workers_join_and_leave(cluster, client):
         cluster.scale(2)
     assert wait_until(lambda: (next(it), live())[1] == 2 * per and len(mgr.slots) == 2 * per,
                       20)
+    # the budgets follow: the pool counts the slots left, not the most it had
+    assert mgr.nslots == 2 * per and mgr.nworkers == 2
     m.stop()
     wait_for_workers(client, 2)
 

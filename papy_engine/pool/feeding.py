@@ -1,0 +1,68 @@
+"""A task's feeder thread: pulls its input into the pool's ready queue, at the policy's pace.
+
+The feeder waits while :meth:`.policy.Limits.may_pull` says the task holds
+enough (the consumer's pace, its budget), pulls the next batch of the
+task's input, and queues it for the dispatcher as a :class:`.records.Pending`
+entry.  A batch is appended to the previous entry when what is left of it
+is shorter than the batch, so that a chunk may span two pulls (a pull's
+remainder would otherwise go out as a small chunk); items already sent are
+dropped then, and a re-queued entry (a lost worker's items) is never
+appended to.  When the input ends, or raises, the task is *exhausted*.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .records import Pending, Task
+
+if TYPE_CHECKING:
+    from .manager import PoolManager
+
+__all__ = ["feed"]
+
+log = logging.getLogger(__name__)
+
+
+def feed(mgr: PoolManager, task: Task) -> None:
+    """Feed ``task``'s input to ``mgr`` until it ends, raises, or the pool stops."""
+    stride = mgr.limits.pull_size(mgr.tasks)
+    assert task.batches is not None
+    fed: Pending | None = None   # the last entry this feeder queued
+    try:
+        while True:
+            with mgr.lock:
+                while not mgr.stopping and not mgr.limits.may_pull(task, mgr.nslots, stride):
+                    mgr.changed.wait()
+                if mgr.stopping:
+                    return
+            mgr.running.wait()
+            try:
+                batch = next(task.batches)
+            except StopIteration:
+                break
+            if not isinstance(batch, list):
+                batch = list(batch)
+            if not batch:
+                continue
+            with mgr.lock:
+                if mgr.stopping:
+                    return
+                if fed is not None and mgr.ready and mgr.ready[-1] is fed and \
+                        fed.left() < len(batch):
+                    fed.items = fed.items[fed.offset:] + batch   # O(batch)
+                    fed.start, fed.offset = fed.start + fed.offset, 0
+                else:
+                    fed = Pending(task, task.pulled, batch)
+                    mgr.ready.append(fed)
+                task.pulled += len(batch)
+                task.held += len(batch)
+            mgr.wake()
+    except BaseException as exc:  # the input iterable itself raised
+        log.error("IMap %s: the input of task %s raised %s: %s", mgr.name, task.name,
+                  type(exc).__name__, exc)
+        task.error = exc
+    with mgr.lock:
+        task.exhausted = True
+        mgr.changed.notify_all()
+    mgr.wake()
