@@ -2,12 +2,10 @@
 
 The feeder waits while :meth:`.policy.Limits.may_pull` says the task holds
 enough (the consumer's pace, its budget), pulls the next batch of the
-task's input, and queues it for the dispatcher as a :class:`.records.Pending`
-entry.  A batch is appended to the previous entry when what is left of it
-is shorter than the batch, so that a chunk may span two pulls (a pull's
-remainder would otherwise go out as a small chunk); items already sent are
-dropped then, and a re-queued entry (a lost worker's items) is never
-appended to.  When the input ends, or raises, the task is *exhausted*.
+task's input, and queues it for the dispatcher as a *fed*
+:class:`.records.Pending` entry (the dispatcher may cut one chunk from
+several of them: :func:`.records.cut`).  When the input ends, or raises,
+the task is *exhausted*.
 """
 from __future__ import annotations
 
@@ -28,7 +26,6 @@ def feed(mgr: PoolManager, task: Task) -> None:
     """Feed ``task``'s input to ``mgr`` until it ends, raises, or the pool stops."""
     stride = mgr.limits.pull_size(mgr.tasks)
     assert task.batches is not None
-    fed: Pending | None = None   # the last entry this feeder queued
     try:
         while True:
             with mgr.lock:
@@ -48,13 +45,7 @@ def feed(mgr: PoolManager, task: Task) -> None:
             with mgr.lock:
                 if mgr.stopping:
                     return
-                if fed is not None and mgr.ready and mgr.ready[-1] is fed and \
-                        fed.left() < len(batch):
-                    fed.items = fed.items[fed.offset:] + batch   # O(batch)
-                    fed.start, fed.offset = fed.start + fed.offset, 0
-                else:
-                    fed = Pending(task, task.pulled, batch)
-                    mgr.ready.append(fed)
+                mgr.ready.append(Pending(task, task.pulled, batch, fed=True))
                 task.pulled += len(batch)
                 task.held += len(batch)
             mgr.wake()

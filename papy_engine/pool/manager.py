@@ -35,7 +35,7 @@ from typing import Any
 from ..errors import IMapError
 from .feeding import feed
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
-from .records import Batch, InFlight, Pending, Task
+from .records import Batch, InFlight, Pending, Task, cut
 from .recovery import Recovery
 from .slots import Done, Message, Raised, Slot, SlotEvent, SlotSource, source_for
 
@@ -222,13 +222,8 @@ class PoolManager:
                     waiting = sum(e.left() for e in self.ready if e.task is task)
                     size = self.limits.chunk_size(task, self.nworkers, waiting,
                                                   slot.chunk_s)
-                    off = entry.offset
-                    chunk = entry.items[off:off + size]
-                    if off + size >= len(entry.items):
-                        self.ready.popleft()
-                    else:
-                        entry.offset = off + size
-                self._send(slot, task, entry.start + off, chunk)
+                    start, chunk = cut(self.ready, size)
+                self._send(slot, task, start, chunk)
 
     def _send(self, slot: Slot, task: Task, start: int, chunk: list) -> None:
         serial = next(self.serials)

@@ -21,7 +21,7 @@ from .evaluate import PLAIN, Mode
 if TYPE_CHECKING:
     from .slots import Slot
 
-__all__ = ["Task", "Pending", "InFlight", "Batch", "ChunkCallback"]
+__all__ = ["Task", "Pending", "InFlight", "Batch", "ChunkCallback", "cut"]
 
 #: called once per answered chunk: (items, placeholders created, timeouts, busy_s
 #: -- a tuple of each stage's seconds for a fused chain)
@@ -120,15 +120,48 @@ class Task:
 
 @dataclass(slots=True)
 class Pending:
-    """Consecutive pulled items of ``task`` from ``start``; ``offset`` of them sent."""
+    """Consecutive pulled items of ``task`` from ``start``; ``offset`` of them sent.
+
+    ``fed``: queued by the task's feeder (a pull), not re-queued by recovery:
+    only fed entries are joined into one chunk (see :func:`cut`).
+    """
 
     task: Task
     start: int
     items: list
     offset: int = 0
+    fed: bool = False
 
     def left(self) -> int:
         return len(self.items) - self.offset
+
+
+def cut(ready: deque[Pending], size: int) -> tuple[int, list]:
+    """Take the next chunk of at most ``size`` items from the head of ``ready``.
+
+    Returns its first item's index and the items.  A chunk spans consecutive
+    fed entries of one task with contiguous indices (a pull's remainder does
+    not go out as a small chunk of its own); an entry recovery re-queued (a
+    lost chunk's items, re-run one per chunk to find a culprit) goes alone.
+    """
+    head = ready[0]
+    start = head.start + head.offset
+    chunk: list = []
+    while ready and len(chunk) < size:
+        e = ready[0]
+        if chunk and not (e.fed and e.task is head.task
+                          and e.start + e.offset == start + len(chunk)):
+            break
+        need = size - len(chunk)
+        part = e.items[e.offset:e.offset + need]
+        chunk = part if not chunk else chunk + part
+        if e.offset + need >= len(e.items):
+            ready.popleft()
+        else:
+            e.offset += need
+        if not e.fed:
+            break
+    return start, chunk
 
 
 @dataclass(slots=True)

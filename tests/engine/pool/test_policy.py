@@ -43,29 +43,31 @@ def test_a_slow_consumer_holds_the_input_back_to_a_few_chunks(kind):
     assert ahead[0] <= 13 * per_chunk, ahead[0]
 
 
-def inc(inbox):
-    return inbox[0] + 1
+def test_a_chunk_spans_pulls_but_never_a_re_queued_entry():
+    """The feeder queues each pull as an entry; the dispatcher cuts a chunk
+    across consecutive pulls of one task (a pull's remainder does not go out
+    as a small chunk), but an entry recovery re-queued goes alone (a lost
+    chunk's items re-run one per chunk), and another task's entry ends it."""
+    from collections import deque
 
-
-def test_a_chunk_may_span_two_pulls():
-    """The driver hands its input over in small pulls; once the cost is known a
-    chunk takes items from several of them, instead of one message per pull."""
-    from papy_engine import Worker
-    imap = IMap(worker_num=1, worker_type="thread")
-    d = imap.driver()
-    sizes: list[int] = []
-    pulls = iter([[(i,) for i in range(j, j + 3)] for j in range(0, 30_000, 3)])
-    tid = d.add_task(Worker(inc), pulls, name="inc",
-                     on_chunk=lambda n, *rest: sizes.append(n))
-    d.start_workers()
-    d.start_threads()
-    try:
-        out = [r for batch in d.batches(tid) for r in batch.results]
-    finally:
-        d.stop()
-    assert out == list(range(1, 30_001))
-    assert sum(sizes) == 30_000
-    assert max(sizes) > 3, sizes[:50]   # before: every chunk within one pull of 3
+    from papy_engine.pool.records import Pending, Task, cut
+    a, b = Task(0, "a", None, b"", None), Task(1, "b", None, b"", None)
+    ready = deque([Pending(a, 0, [0, 1, 2], fed=True), Pending(a, 3, [3, 4, 5], fed=True),
+                   Pending(a, 6, [6, 7, 8], fed=True), Pending(b, 0, ["x"], fed=True)])
+    assert cut(ready, 8) == (0, [0, 1, 2, 3, 4, 5, 6, 7])   # three pulls, one chunk
+    assert ready[0].offset == 2 and len(ready) == 2
+    assert cut(ready, 8) == (8, [8])                         # task b's entry ends it
+    assert cut(ready, 8) == (0, ["x"]) and not ready
+    # re-queued entries (recovery: fed=False) go alone, before and after fed ones
+    ready = deque([Pending(a, 10, [10]), Pending(a, 11, [11]),
+                   Pending(a, 12, [12, 13], fed=True), Pending(a, 14, [14]),
+                   Pending(a, 15, [15], fed=True)])
+    assert [cut(ready, 8) for _ in range(4)] == [(10, [10]), (11, [11]), (12, [12, 13]),
+                                                  (14, [14])]
+    assert cut(ready, 8) == (15, [15]) and not ready
+    # a gap in the indices (never between one feeder's pulls) ends a chunk too
+    ready = deque([Pending(a, 0, [0], fed=True), Pending(a, 5, [5], fed=True)])
+    assert cut(ready, 8) == (0, [0])
 
 
 def test_a_dask_slot_s_slow_start_grows_by_its_round_trip():
