@@ -154,7 +154,10 @@ def cut(ready: deque[Pending], size: int) -> tuple[int, list]:
             break
         need = size - len(chunk)
         part = e.items[e.offset:e.offset + need]
-        chunk = part if not chunk else chunk + part
+        if chunk:
+            chunk.extend(part)   # O(chunk) over many small pulls
+        else:
+            chunk = part         # a new list: the slice copied it
         if e.offset + need >= len(e.items):
             ready.popleft()
         else:
