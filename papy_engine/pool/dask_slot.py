@@ -71,7 +71,7 @@ class DaskSlot(ProgressReader):
         self.dead = False
         self.draining = False
         self.replies = 0
-        self.progress = [0.0, 0.0, 0.0]          # [serial, 0, started] of the running chunk
+        self.progress = [0, 0, 0]          # [serial, 0, started] of the running chunk
         self._lock = threading.Lock()
         self._running: Any = None                # the running chunk's Dask future
         self._held: deque[tuple[int, tuple]] = deque()   # (serial, call) waiting to run
@@ -168,7 +168,7 @@ class DaskSlot(ProgressReader):
             self.source.post(self, SlotEvent("dead"))
             return
         self._where = None
-        self.progress = [serial, 0, 0.0]
+        self.progress = [serial, 0, 0]
 
     def finished(self, fut: Any, reply: tuple, nbytes: int) -> None:
         """Chunk ``fut`` completed: run the next one, then hand over the reply."""
@@ -197,7 +197,7 @@ class DaskSlot(ProgressReader):
         with self._lock:
             if fut is self._running and fut is not self._done:
                 self._where = (worker, pid)
-                self.progress = [self.progress[0], 0, time.monotonic()]
+                self.progress = [self.progress[0], 0, time.monotonic_ns()]
 
     def done_on_cluster(self, fut: Any) -> None:
         """Timed chunk ``fut`` is done on the cluster (a Dask callback): no more timed."""

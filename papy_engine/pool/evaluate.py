@@ -5,7 +5,8 @@ evaluates the task's function on each item (a :class:`~papy_engine.worker.Worker
 for a piper, a :class:`TaskCall` for a task added to an IMap directly),
 splits produced results into sub-items, and reports which placeholders it
 created.  It records its progress in a small array (``[chunk serial, item
-offset, start time]``) that the dispatcher reads to tell which item a dead
+offset, start time]``, all integers: the start in
+``time.monotonic_ns()``) that the dispatcher reads to tell which item a dead
 or stuck worker was holding.
 
 This module imports only the standard library and the engine's value types,
@@ -130,7 +131,7 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
     boxed, timed, produce, repeat, capture = mode
     if progress is not None:
         progress[SERIAL] = serial
-        progress[STARTED] = time.monotonic() if timed else 0.0
+        progress[STARTED] = time.monotonic_ns() if timed else 0
     created: list[int] = []
     busy: float | tuple
     with captured(capture) as printed:
@@ -144,7 +145,7 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
                 attribute(results, items, boxed, piper, start, created)
             busy = time.perf_counter() - t0
     if progress is not None:
-        progress[STARTED] = 0.0
+        progress[STARTED] = 0
     if produce > 1:
         t0 = time.perf_counter()
         results, created = split_produced(results, created, produce, repeat, piper, start,

@@ -96,7 +96,7 @@ def _serve(inbox, result_w, progress):
     # A task comes pickled by dill; plain pickle reads it, importing dill only
     # when the pickle needs it (a lambda, a closure): workers start faster.
     tasks: dict[int, tuple[Any, str, Mode]] = {}
-    progress = memoryview(progress).cast("B").cast("d")
+    progress = memoryview(progress).cast("B").cast("q")
     while True:
         msg = inbox.get()
         kind = msg[0]
@@ -132,7 +132,7 @@ class ProcessSlot(ProgressReader):
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self._widened = pipes.widen(self.result_r, self.task_w)
         self._reader = pipes.Reader(self.result_r)
-        self.progress = RawArray("d", 3)
+        self.progress = RawArray("q", 3)   # int64: an offset is stored without converting it
         fds = list(close_fds) if method == "fork" else []
         self.proc = ctx.Process(
             target=_child_main, name=f"papy-worker-{number}",
@@ -196,7 +196,7 @@ class ProcessSlot(ProgressReader):
         except (OSError, ValueError):
             return False
         self.tasks.clear()
-        self.progress[0] = self.progress[1] = self.progress[2] = 0.0
+        self.progress[0] = self.progress[1] = self.progress[2] = 0
         return True
 
     def drop_task(self, tid: int) -> None:

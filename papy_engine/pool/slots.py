@@ -115,7 +115,8 @@ class Slot(Protocol):
         """When the item in progress of chunk ``serial`` started (monotonic), if timed."""
 
     def current_offset(self, serial: int) -> int:
-        """The offset of the item in progress of chunk ``serial``."""
+        """The offset of the item in progress of chunk ``serial``; -1 when the
+        chunk runs on the fast path, which does not publish it (``Worker.map``)."""
 
     def kill(self) -> bool:
         """Stop the worker now; True when it is dead at once (else reported later)."""
@@ -141,7 +142,7 @@ class ProgressReader:
     def started_at(self, serial: int) -> float | None:
         p = self.progress
         if int(p[SERIAL]) == serial and p[STARTED] > 0:
-            return p[STARTED]
+            return p[STARTED] / 1e9   # stored as time.monotonic_ns()
         return None
 
     def current_offset(self, serial: int) -> int:

@@ -37,7 +37,7 @@ class ThreadSlot(ProgressReader):
     def __init__(self, number: int, post: Post) -> None:
         self.number = number
         self.inq: queue.SimpleQueue = queue.SimpleQueue()
-        self.progress = [0.0, 0.0, 0.0]
+        self.progress = [0, 0, 0]
         self.outstanding: list[int] = []
         self.tasks: set[int] = set()
         self.timed_out: tuple[int, int] | None = None
@@ -81,7 +81,7 @@ class ThreadSlot(ProgressReader):
             return False
         self.tasks.clear()
         self._funcs.clear()
-        self.progress = [0.0, 0.0, 0.0]
+        self.progress = [0, 0, 0]
         return True
 
     def attach(self, post: Post) -> None:

@@ -141,7 +141,7 @@ class RemoteSlot(ProgressReader):
         self.tasks: set[int] = set()
         self.timed_out: tuple[int, int] | None = None
         self.dead = False
-        self.progress = [0.0, 0.0, 0.0]   # [serial, offset, started] of the head chunk
+        self.progress = [0, 0, 0]   # [serial, offset, started] of the head chunk
         self.replies = 0
         self._timed: dict[int, bool] = {}
         self._sent: deque = deque()       # (serial, timed), in the server's order
@@ -195,7 +195,7 @@ class RemoteSlot(ProgressReader):
                 self._sent.popleft()
             if self._sent:  # the next chunk starts on the server now
                 head, timed = self._sent[0]
-                self.progress = [head, 0, time.monotonic() if timed else 0.0]
+                self.progress = [head, 0, time.monotonic_ns() if timed else 0]
         if reply[0] == "done":
             _, serial, results, created, busy, output = reply
             self._post(self, Done(serial, results, created, busy, 0, output))
@@ -236,7 +236,7 @@ class RemoteSlot(ProgressReader):
         with self._lock:
             self._sent.append((serial, timed))
             if len(self._sent) == 1:
-                self.progress = [serial, 0, time.monotonic() if timed else 0.0]
+                self.progress = [serial, 0, time.monotonic_ns() if timed else 0]
         try:
             self._run(serial, tid, start, data).add_callback(
                 lambda res: self._on_result(serial, res))
