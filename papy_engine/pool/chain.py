@@ -51,10 +51,11 @@ class Chain:
         plain one-function Worker (extra arguments, several functions).
 
         The loop is generated for the chain (``f1((f0((x,)),))`` inline, no call
-        per stage beyond the stage's own): ``loop(items, off, progress, append)``
-        appends results from offset ``off`` on and returns the offset of the
-        first item it cannot take (a placeholder, or one whose composed call
-        raised), or ``len(items)``.
+        per stage beyond the stage's own): ``loop(items, off, append)`` appends
+        results from offset ``off`` on and stops at the first item it cannot
+        take (a placeholder, or one whose composed call raised) -- the caller
+        knows which from how many results it holds.  It publishes no progress:
+        the chunk's offset reads -1, as on ``Worker.map``'s fast path.
         """
         if self._fast is None:
             funcs = []
@@ -66,16 +67,14 @@ class Chain:
             expr = "(x,)"
             for k in range(len(funcs)):
                 expr = f"f{k}({expr})" if k == len(funcs) - 1 else f"(f{k}({expr}),)"
-            code = (f"def loop(items, off, progress, append):\n"
-                    f"    for off, x in enumerate(items[off:], off):\n"
-                    f"        progress[1] = off\n"
+            code = (f"def loop(items, off, append):\n"
+                    f"    for x in items[off:]:\n"
                     f"        if x.__class__ in PT:\n"
-                    f"            return off\n"
+                    f"            return\n"
                     f"        try:\n"
                     f"            append({expr})\n"
                     f"        except Exception:\n"
-                    f"            return off\n"
-                    f"    return len(items)\n")
+                    f"            return\n")
             scope = {f"f{k}": f for k, f in enumerate(funcs)}
             scope["PT"] = _PLACEHOLDERS
             exec(code, scope)   # noqa: S102 -- our own template, the chain's functions
@@ -90,17 +89,17 @@ class Chain:
             return self.staged(items, start, boxed, progress)
         out, created, shares = self.staged(items[:SAMPLE], start, boxed, progress)
         append = out.append
-        where = progress if progress is not None else [0, 0, 0]
+        if progress is not None:
+            progress[1] = -1   # not observed item by item from here on
         t0 = time.perf_counter()
-        off, n = SAMPLE, len(items)
-        while off < n:
-            off = loop(items, off, where, append)
-            if off < n:   # a placeholder, or an item that raised: stage by stage
+        while len(out) < len(items):   # one result per item: produce is 1 inside
+            loop(items, len(out), append)
+            off = len(out)
+            if off < len(items):   # a placeholder, or an item that raised: stage by stage
                 redo, made, _ = self.staged([items[off]], start + off, True, None)
                 append(redo[0])
                 if made:
                     created.append(off)
-                off += 1
         rest = time.perf_counter() - t0
         total = sum(shares) or 1.0
         return out, created, tuple(s + rest * s / total for s in shares)

@@ -4,7 +4,9 @@
   threads) costs only the item it held: that item becomes a WorkerError,
   the rest of its chunk runs again, and a replacement starts -- unless
   replacements keep dying before doing any work, which marks the pool broken
-  instead of looping.
+  instead of looping.  A chunk evaluated on the fast path publishes no offset
+  (-1, see ``Worker.map``): its items run again one per chunk, so the culprit
+  is known exactly when it kills a worker again.
 * A timed-out item becomes a PiperError; its worker is killed and replaced
   (a thread cannot be killed: it is retired and its late result dropped).
 * A lost worker whose progress is not known (a remote server) had only its
@@ -70,10 +72,22 @@ class Recovery:
             fl = mgr.chunks.pop(serial)
             if i == 0 and (timed or slot.started_at(serial) is not None
                            or slot.began(serial)):
-                self._culprit(fl, slot.current_offset(serial), reason, bool(timed))
+                off = slot.current_offset(serial)
+                if off < 0:   # the chunk ran on the fast path: its item is not known
+                    self._one_by_one(fl)
+                else:
+                    self._culprit(fl, off, reason, bool(timed))
             else:
                 self._requeue(Pending(fl.task, fl.start, fl.items))
         self._dispose(slot)
+
+    def _one_by_one(self, fl: InFlight) -> None:
+        """Run chunk ``fl``'s items again, each alone, so that the one that killed
+        its worker is known when it does so again (and fails alone)."""
+        with self.mgr.lock:
+            for off in reversed(range(len(fl.items))):
+                self.mgr.ready.appendleft(Pending(fl.task, fl.start + off,
+                                                  fl.items[off:off + 1]))
 
     def _culprit(self, fl: InFlight, off: int, reason: str, timed: bool) -> None:
         """Item ``off`` of chunk ``fl`` killed its worker: it fails, the others run again."""

@@ -85,6 +85,44 @@ def test_map_matches_call_on_every_path():
         assert w.map([(x,) for x in items]) == [w((x,)) for x in items]
 
 
+def fails_on_odd_tens(inbox):
+    if inbox[0] % 20 == 10:
+        raise ValueError(f"bad {inbox[0]}")
+    return inbox[0] * 2
+
+
+def test_the_fast_path_keeps_going_after_an_item_raises():
+    """Bare items without placeholders run as one ``map`` in C; an item that
+    raises becomes its own placeholder and the rest still run, in order."""
+    items = list(range(100))
+    w = Worker(fails_on_odd_tens)
+    progress = [7, 7, 7]
+    out = w.map(items, boxed=True, progress=progress)
+    assert len(out) == 100 and w.errors_created == 5
+    for x, r in zip(items, out):
+        if x % 20 == 10:
+            assert isinstance(r, WorkerError) and r.message == f"bad {x}"
+        else:
+            assert r == 2 * x
+    assert progress[1] == -1   # the item in progress was not published, and it says so
+    w.map([3], boxed=True, progress=progress)
+    assert progress[1] == 0    # one item: it is known anyway
+
+
+def test_items_with_a_placeholder_publish_each_offset():
+    """A chunk holding a placeholder takes the item-by-item path: a supervisor
+    can tell which item is in progress."""
+    seen = []
+
+    class Progress(list):
+        def __setitem__(self, k, v):
+            seen.append(v)
+            super().__setitem__(k, v)
+    err = WorkerError("upstream")
+    out = Worker(add).map([1, err, 3], boxed=True, progress=Progress([0, 0, 0]))
+    assert out == [2, err, 4] and seen == [0, 1, 2]
+
+
 def test_lambdas_and_closures_pickle_by_value_in_a_fresh_interpreter():
     k = 41
 

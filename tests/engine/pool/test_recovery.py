@@ -73,6 +73,37 @@ def test_dying_worker_costs_only_its_item(func, reason):
     assert p.stats["pipers"][func.__name__]["errors"] == 1
 
 
+def exit_on_15000(inbox):
+    if inbox[0] == 15000:
+        os._exit(3)
+    return inbox[0]
+
+
+def ident(inbox):
+    return inbox[0]
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["one piper", "fused chain"])
+def test_a_death_inside_a_large_chunk_costs_only_its_item(fused):
+    """Cheap items travel in chunks of thousands, evaluated without publishing
+    each offset: a worker that dies inside one has the chunk's items run again
+    one by one, and only the item that kills again becomes a placeholder."""
+    imap = IMap(worker_num=2)
+    pipers = [Piper(ident, parallel=imap)] if fused else []
+    pipers.append(Piper(exit_on_15000, parallel=imap, track=True))
+    p = Plumber()
+    p.add_pipe(pipers) if fused else p.add_piper(pipers[0])
+    p.start([range(30000)])
+    p.run()
+    assert p.wait(60) and p.state == "finished"
+    res = p.results[pipers[-1].name]
+    assert len(res) == 30000
+    assert [r for i, r in enumerate(res) if i != 15000] == [i for i in range(30000) if i != 15000]
+    err = res[15000]
+    assert isinstance(err, WorkerError) and err.index == 15000 and "died" in err.message
+    assert sum(s["errors"] for s in p.stats["pipers"].values()) == 1
+
+
 def test_hung_function_times_out_and_the_worker_is_replaced():
     p, res = run_one(hang_on_3, range(12), timeout=0.5)
     assert isinstance(res[3], PiperError) and res[3].exc_type == "TimeoutError"
