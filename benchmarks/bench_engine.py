@@ -25,6 +25,7 @@ the reference row.  Workloads (2 worker processes everywhere):
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -402,6 +403,10 @@ def main(argv=None) -> None:
         return
     runs = 2 if args.quick else args.runs
     loops = _calibrate()
+    # An installed engine has its bytecode; a source tree run with
+    # PYTHONDONTWRITEBYTECODE would compile the modules a run imports lazily,
+    # in every child, inside the timed span (Pool's stdlib modules are compiled).
+    compileall.compile_dir(os.path.join(ROOT, "papy_engine"), quiet=1)
     print(f"PaPy engine benchmarks: {WORKERS} workers, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}, median of {runs} runs (min-max), fresh interpreters")
     for workload in args.case or list(CONTENDERS):
