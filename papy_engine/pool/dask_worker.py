@@ -68,7 +68,7 @@ def run_chunk(token: str, tid: int, name: str, payload: bytes, mode: tuple, seri
         return pickle.dumps(_unloaded(serial, start, len(items), name, exc, m[2]))
     if topic:
         _announce(topic, serial)
-    reply = evaluate.reply_for(func, name, m, serial, start, items, [0.0, 0.0, 0.0])
+    reply = evaluate.reply_for(func, name, m, serial, start, items, [0, 0, 0])
     out: bytes = evaluate.send_reply(evaluate.dumps, reply, func, name, start, m)
     return out
 

@@ -29,11 +29,11 @@ import os
 import threading
 import time
 from collections import deque
-from multiprocessing.connection import wait as mp_wait
 from typing import Any
 
 from ..errors import IMapError
 from .feeding import feed
+from .pipes import Waiter
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
 from .records import Batch, InFlight, Pending, Task, cut
 from .recovery import Recovery
@@ -72,6 +72,7 @@ class PoolManager:
         self.recovery = Recovery(self, retries)
         self._wake_r = self._wake_w = -1
         self._dispatcher: threading.Thread | None = None
+        self._waiter = Waiter()
 
     # -- starting ----------------------------------------------------------------------
     def start_slots(self, imap: Any, kinds: list[str]) -> None:
@@ -174,7 +175,7 @@ class PoolManager:
             objs: list = [self._wake_r]
             for s in self.slots:
                 objs.extend(s.wait_objects())
-            ready = mp_wait(objs, timeout=self.recovery.next_deadline())
+            ready = self._waiter.wait(objs, self.recovery.next_deadline())
             if self._wake_r in ready:
                 try:
                     os.read(self._wake_r, 65536)

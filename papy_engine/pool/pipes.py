@@ -1,4 +1,4 @@
-"""The pipes between the pool and its worker processes: their size, and reading replies.
+"""The pipes between the pool and its worker processes: size, reading, waiting.
 
 A worker's reply may be a chunk of 1 MiB of pickles.  Two things keep moving
 it cheap for a driving process whose serial piper keeps the GIL busy:
@@ -11,10 +11,16 @@ it cheap for a driving process whose serial piper keeps the GIL busy:
   messages (same framing) into one reusable buffer with ``os.readv``: the
   kernel copies into it with the GIL released, where ``recv_bytes`` maps a
   new buffer per read and copies it again, holding the GIL.
+* :class:`Waiter` waits on every worker's pipe and sentinel at once, with
+  one ``poll`` object kept from call to call: ``multiprocessing.connection.wait``
+  (and ``Connection.poll``) build and fill a new selector each time, which
+  the dispatcher did several times per chunk, holding the GIL.
 """
 from __future__ import annotations
 
+import math
 import os
+import select
 import struct
 import threading
 from typing import Any
@@ -24,7 +30,7 @@ try:
 except ImportError:   # not POSIX
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Reader", "widen", "narrowed", "PIPE_BYTES", "PIPE_BUDGET"]
+__all__ = ["Reader", "Waiter", "widen", "narrowed", "PIPE_BYTES", "PIPE_BUDGET"]
 
 PIPE_BYTES = 2**20         # a chunk (policy.MAX_CHUNK_BYTES); the default pipe-max-size
 PIPE_BUDGET = 16           # pipes widened at a time: 16 MiB of kernel buffers
@@ -63,6 +69,12 @@ class Reader:
         self.fd = conn.fileno()
         self.buf = bytearray(64 * 1024)
         self.head = bytearray(8)
+        self._poll = select.poll()
+        self._poll.register(self.fd, select.POLLIN)
+
+    def ready(self) -> bool:
+        """True when a message (or the end of the pipe) can be read without waiting."""
+        return bool(self._poll.poll(0))
 
     def _fill(self, view: memoryview) -> None:
         while len(view):
@@ -88,3 +100,31 @@ class Reader:
         view = memoryview(buf)[:size]
         self._fill(view)
         return view
+
+
+class Waiter:
+    """``multiprocessing.connection.wait`` on the same few objects again and again.
+
+    The objects are file descriptors or have ``fileno()``; registering
+    happens only when the set changes, so a call is one ``poll`` system call.
+    """
+
+    def __init__(self) -> None:
+        self._poll = select.poll()
+        self._objs: dict[int, Any] = {}
+
+    def wait(self, objs: list, timeout: float | None) -> list:
+        """The objects of ``objs`` ready to read (or closed), waiting up to ``timeout`` s."""
+        fds = {(o if isinstance(o, int) else o.fileno()): o for o in objs}
+        if fds.keys() != self._objs.keys():
+            for fd in self._objs.keys() - fds.keys():
+                self._poll.unregister(fd)
+            for fd in fds.keys() - self._objs.keys():
+                self._poll.register(fd, select.POLLIN)
+        self._objs = fds
+        ms = None if timeout is None else max(0, math.ceil(timeout * 1000))
+        try:
+            events = self._poll.poll(ms)
+        except InterruptedError:
+            return []
+        return [fds[fd] for fd, _ in events if fd in fds]

@@ -161,7 +161,7 @@ class ProcessSlot(ProgressReader):
         if self.result_r not in ready and self.proc.sentinel not in ready:
             return True
         try:
-            while self.result_r.poll():
+            while self._reader.ready():
                 with self._reader.recv() as data:
                     msg, nbytes = pickle.loads(data), len(data)
                 if msg[0] == "done":

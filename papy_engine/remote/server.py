@@ -79,7 +79,7 @@ class WorkerService(rpyc.Service):
         if entry is None:
             return pickle.dumps(self._unloaded(serial, tid, start, items))
         func, name, mode = entry
-        reply = evaluate.reply_for(func, name, mode, serial, start, items, [0.0, 0.0, 0.0])
+        reply = evaluate.reply_for(func, name, mode, serial, start, items, [0, 0, 0])
         out: bytes = evaluate.send_reply(evaluate.dumps, reply, func, name, start, mode)
         return out
 

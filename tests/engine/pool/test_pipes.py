@@ -52,3 +52,50 @@ def test_a_message_cut_short_is_an_error_not_a_short_read():
             pipes.Reader(Conn()).recv()
     finally:
         os.close(rfd)
+
+
+def test_the_reader_says_when_a_message_or_the_end_waits():
+    r, w = multiprocessing.Pipe(duplex=False)
+    reader = pipes.Reader(r)
+    try:
+        assert not reader.ready()
+        w.send_bytes(b"abc")
+        assert reader.ready()
+        with reader.recv() as view:
+            assert bytes(view) == b"abc"
+        assert not reader.ready()
+        w.close()
+        assert reader.ready()   # the end can be read at once: EOFError, not a hang
+        with pytest.raises(EOFError):
+            reader.recv()
+    finally:
+        r.close()
+
+
+def test_the_waiter_reports_what_is_ready_among_the_objects_of_each_call():
+    """As multiprocessing.connection.wait: connections and plain descriptors,
+    only those of this call, and nothing after the timeout when none is ready."""
+    import os
+    import time
+    a_r, a_w = multiprocessing.Pipe(duplex=False)
+    b_r, b_w = multiprocessing.Pipe(duplex=False)
+    fd_r, fd_w = os.pipe()
+    waiter = pipes.Waiter()
+    try:
+        t0 = time.monotonic()
+        assert waiter.wait([a_r, b_r, fd_r], 0.05) == []
+        assert time.monotonic() - t0 >= 0.04
+        b_w.send_bytes(b"x")
+        os.write(fd_w, b"y")
+        assert sorted(map(id, waiter.wait([a_r, b_r, fd_r], 5))) == sorted(map(id, [b_r, fd_r]))
+        assert waiter.wait([a_r, fd_r], 5) == [fd_r]   # b_r left the set: not reported
+        a_w.send_bytes(b"z")
+        assert sorted(map(id, waiter.wait([a_r, b_r], 5))) == sorted(map(id, [a_r, b_r]))
+        a_r.recv_bytes(), b_r.recv_bytes()
+        a_w.close()
+        assert waiter.wait([a_r], None) == [a_r]          # a closed writer wakes the reader
+    finally:
+        for c in (a_r, b_r, b_w):
+            c.close()
+        os.close(fd_r)
+        os.close(fd_w)
