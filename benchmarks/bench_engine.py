@@ -146,7 +146,7 @@ def _pool(chunk_fork: str = "fork"):
     return mp.get_context(chunk_fork).Pool(WORKERS)
 
 
-def _plumber(steps, data, sink=None, fuse=True, after_start=None):
+def _plumber(steps, data, sink=None, fuse=True):
     from papy_engine import IMap, Piper, Plumber
     pool = IMap(worker_num=WORKERS)
     pipers = [Piper(f, parallel=pool, name=f"step{i}") for i, f in enumerate(steps)]
@@ -158,8 +158,6 @@ def _plumber(steps, data, sink=None, fuse=True, after_start=None):
     else:
         p.add_pipe(pipers)
     p.start([data])
-    if after_start:
-        after_start()
     p.run()
     assert p.wait(3600) and p.state == "finished", p.state
     return p
@@ -218,9 +216,10 @@ def w3(impl: str, n: int, chunk: int) -> dict:
 
 
 def w5(impl: str, n: int, chunk: int) -> dict:
-    import psutil
-    pulled, consumed, ahead, peak = [0], [0], [0], {"rss": 0, "pss": 0}
-    done = threading.Event()
+    """Peak memory is sampled by the parent (:class:`TreeMeter`), not in here:
+    a meter thread in this process would hold its GIL ~2 ms per sample of a
+    three-process tree, against 0.2 ms for the sink alone's one process."""
+    pulled, consumed, ahead = [0], [0], [0]
 
     def source():
         for i in range(n):
@@ -233,40 +232,16 @@ def w5(impl: str, n: int, chunk: int) -> dict:
             ahead[0] = pulled[0] - consumed[0]
         slow_sink(r)
 
-    def tree():
-        me = psutil.Process()
-        rss = pss = 0
-        for proc in [me] + me.children(recursive=True):
-            try:
-                info = proc.memory_full_info()
-                rss, pss = rss + info.rss, pss + info.pss
-            except psutil.Error:
-                pass
-        peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
-
-    def sample():
-        while not done.is_set():
-            tree()
-            done.wait(0.05)
-    # the sampler starts once the workers run (a thread before a fork would
-    # make PaPy spawn instead of fork, as it must)
-    sampler = threading.Thread(target=sample, daemon=True).start
     if impl == "the sink alone":
-        sampler()
         for i in source():
             sink(kib(i))
     elif impl == "Pool.imap":
         with _pool() as pool:
-            sampler()
             for r in pool.imap(kib, source(), chunk):
                 sink(r)
     elif impl == "Plumber":
-        _plumber([lambda inbox: bytes(1024)], source(),
-                 lambda inbox: sink(inbox[0]), after_start=sampler)
-    done.set()
-    tree()
-    return {"count": consumed[0], "ahead": ahead[0], "rss_mib": round(peak["rss"] / 2**20, 1),
-            "pss_mib": round(peak["pss"] / 2**20, 1)}
+        _plumber([lambda inbox: bytes(1024)], source(), lambda inbox: sink(inbox[0]))
+    return {"count": consumed[0], "ahead": ahead[0]}
 
 
 def startup(impl: str, n: int, chunk: int) -> dict:
@@ -326,15 +301,59 @@ CONTENDERS = {
 SIZES = {"w1": 200_000, "w2": 100_000, "w3": 400, "w5": 1_000_000, "startup": 1}
 
 
+class TreeMeter:
+    """Peak RSS and PSS of a process and all its descendants, sampled every 50 ms
+    from this (the parent) process, so that metering costs the measured
+    process nothing."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+        self._root = psutil.Process(pid)
+        self._error = psutil.Error
+        self.rss = self.pss = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while True:
+            try:
+                procs = [self._root] + self._root.children(recursive=True)
+            except self._error:
+                return
+            rss = pss = 0
+            for proc in procs:
+                try:
+                    info = proc.memory_full_info()
+                    rss, pss = rss + info.rss, pss + info.pss
+                except self._error:
+                    pass
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+            if self._done.wait(0.05):
+                return
+
+    def stop(self) -> dict:
+        self._done.set()
+        self._thread.join()
+        return {"rss_mib": round(self.rss / 2**20, 1), "pss_mib": round(self.pss / 2**20, 1)}
+
+
 def _run(workload, impl, n, chunk, loops) -> dict:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PAPY_BENCH_CPU_LOOPS=str(loops))
     cmd = [sys.executable, os.path.abspath(__file__), "--child", workload, impl, str(n),
            str(chunk)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
-    if out.returncode:
-        raise SystemExit(f"{workload}/{impl} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    meter = TreeMeter(proc.pid) if workload == "w5" else None
+    try:
+        out, err = proc.communicate(timeout=3600)
+    finally:
+        proc.kill()
+        memory = meter.stop() if meter else {}
+    if proc.returncode:
+        raise SystemExit(f"{workload}/{impl} failed:\n{err}")
+    return json.loads(out.strip().splitlines()[-1]) | memory
 
 
 def measure(workload: str, n: int, runs: int, loops: int) -> dict[str, list[dict]]:
