@@ -1,7 +1,8 @@
 """A task's feeder thread: pulls its input into the pool's ready queue, at the policy's pace.
 
 The feeder waits while :meth:`.policy.Limits.may_pull` says the task holds
-enough (the consumer's pace, its budget), pulls the next batch of the
+enough (the consumer's pace, its budget) -- on the manager's ``can_pull``,
+which is notified only once it may pull again -- pulls the next batch of the
 task's input, and queues it for the dispatcher as a *fed*
 :class:`.records.Pending` entry (the dispatcher may cut one chunk from
 several of them: :func:`.records.cut`).  When the input ends, or raises,
@@ -21,16 +22,19 @@ __all__ = ["feed"]
 
 log = logging.getLogger(__name__)
 
+RECHECK_S = 0.5   # a waiting feeder looks again this often, even unwoken
+
 
 def feed(mgr: PoolManager, task: Task) -> None:
     """Feed ``task``'s input to ``mgr`` until it ends, raises, or the pool stops."""
-    stride = mgr.limits.pull_size(mgr.tasks)
     assert task.batches is not None
     try:
         while True:
             with mgr.lock:
-                while not mgr.stopping and not mgr.limits.may_pull(task, mgr.nslots, stride):
-                    mgr.changed.wait()
+                while not mgr.stopping and not mgr.may_pull(task):
+                    # woken when this may change (results stored or taken); the
+                    # timeout covers what changes unannounced (slots joining)
+                    mgr.can_pull.wait(RECHECK_S)
                 if mgr.stopping:
                     return
             mgr.running.wait()

@@ -12,8 +12,10 @@ One dispatcher thread waits on every slot's pipes and sentinels and on a
 wake-up pipe (feeders, thread slots and remote connections write to it),
 handles replies, deaths and timeouts, and assigns ready items to slots with
 room.  Every record (:mod:`.records`) is read and written under ``lock``;
-``changed`` is notified when results are stored or room is freed.  What to
-do when a worker fails lives here too (:meth:`PoolManager.on_death`): a dead
+``changed`` wakes consumers (results stored, the pool stops) and
+``can_pull`` wakes feeders, only once one may pull: a feeder woken for
+nothing takes the GIL from a busy consumer (a serial piper) just to sleep
+again.  What to do when a worker fails lives here too (:meth:`PoolManager.on_death`): a dead
 process costs only the item it held, a timed-out item becomes a PiperError
 and its worker is replaced, a lost remote server's running chunk runs again
 one item per chunk, up to ``retries`` times.
@@ -51,7 +53,8 @@ class PoolManager:
         self.name = name
         self.limits = limits
         self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)   # results stored / room freed
+        self.changed = threading.Condition(self.lock)   # results stored, or stopping
+        self.can_pull = threading.Condition(self.lock)  # a feeder may pull, or stopping
         self.running = threading.Event()                 # cleared while paused
         self.running.set()
         self.tasks: list[Task] = []
@@ -147,6 +150,20 @@ class PoolManager:
             pass  # the pipe is full (the dispatcher is awake anyway), or not open yet
 
     # -- feeding (the feeder threads run feeding.feed) ---------------------------------
+    def may_pull(self, task: Task) -> bool:
+        """True when ``task``'s feeder may pull its next batch (under the lock)."""
+        return self.limits.may_pull(task, self.nslots, self.limits.pull_size(self.tasks))
+
+    def _room_for(self, task: Task) -> None:
+        """Wake the feeders if ``task``'s may pull now (under the lock)."""
+        if task.feeder is not None and self.may_pull(task):
+            self.can_pull.notify_all()
+
+    def notify_all(self) -> None:
+        """Wake every consumer and feeder: the pool stops or failed (under the lock)."""
+        self.changed.notify_all()
+        self.can_pull.notify_all()
+
     def room(self, task: Task) -> int:
         """Items a standalone task's input should pull next."""
         return self.limits.room(task, self.nslots, self.tasks)
@@ -161,14 +178,14 @@ class PoolManager:
                 self.failure = IMapError(f"IMap {self.name!r} failed: {exc}")
                 self.failure.__cause__ = exc
                 self.stopping = True
-                self.changed.notify_all()
+                self.notify_all()
         finally:
             self.shutdown_slots(self.stop_timeout)
             os.close(self._wake_r)
             os.close(self._wake_w)
             with self.lock:
                 self.stopped = True
-                self.changed.notify_all()
+                self.notify_all()
 
     def _dispatch(self) -> None:
         while True:
@@ -260,7 +277,7 @@ class PoolManager:
                 task.error = err
                 self.failure = err
                 self.stopping = True
-                self.changed.notify_all()
+                self.notify_all()
             return
         n = len(fl.items)
         if n:
@@ -286,6 +303,7 @@ class PoolManager:
         with self.lock:
             task.store(start, results, n, output)
             self.changed.notify_all()
+            self._room_for(task)
 
     # -- results --------------------------------------------------------------------
     def take(self, task: Task, timeout: float | None = None) -> Batch:
@@ -301,7 +319,7 @@ class PoolManager:
             while True:
                 got = task.take()
                 if got is not None:
-                    self.changed.notify_all()
+                    self._room_for(task)
                     break
                 if task.finished() or self.stopped or self.stopping:
                     self._end_of(task)
@@ -347,7 +365,7 @@ class PoolManager:
                 return
             self.stop_timeout = timeout
             self.stopping = True
-            self.changed.notify_all()
+            self.notify_all()
         self.running.set()
         if self._dispatcher is not None:
             self.wake()
@@ -357,7 +375,7 @@ class PoolManager:
             self.shutdown_slots(timeout)
         with self.lock:
             self.stopped = True
-            self.changed.notify_all()
+            self.notify_all()
         for t in self.tasks:
             if t.feeder is not None and t.feeder is not threading.current_thread():
                 t.feeder.join(0.5)

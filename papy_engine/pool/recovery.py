@@ -191,7 +191,7 @@ class Recovery:
         with mgr.lock:
             mgr.failure = IMapError(msg)
             mgr.stopping = True
-            mgr.changed.notify_all()
+            mgr.notify_all()
 
     # -- events from slots and sources ------------------------------------------------
     def on_event(self, slot: Slot, kind: str) -> None:

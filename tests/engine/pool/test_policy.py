@@ -96,3 +96,51 @@ def test_guided_scheduling_keeps_a_fifth_of_the_target_per_chunk():
     assert limits.chunk_size(task, 2, 3, 0.1) == 4      # 20 ms of 5 ms items, not 1
     assert limits.chunk_size(task, 2, 400, 0.1) == 20   # the full target when plenty wait
     assert limits.chunk_size(task, 2, 3, 0.01) == 1     # local: one 5 ms item is enough
+
+
+def test_a_feeder_is_woken_only_once_it_may_pull():
+    """Results stored or taken wake the task's feeder only when it may pull
+    again: a feeder woken for nothing takes the GIL from a busy consumer (a
+    serial piper in the driving process) just to go back to sleep."""
+    import threading
+
+    from papy_engine.pool.manager import PoolManager
+    from papy_engine.pool.policy import Limits
+    from papy_engine.pool.records import Task
+
+    wakes = []
+
+    class Counting(threading.Condition):
+        def notify_all(self):
+            wakes.append(1)
+            super().notify_all()
+
+    mgr = PoolManager("p", Limits(None, None), retries=0)
+    mgr.can_pull = Counting(mgr.lock)
+    task = Task(0, "t", None, b"", None)
+    task.feeder = threading.current_thread()   # it has a feeder (which waits)
+    mgr.tasks.append(task)
+    mgr.limits.set_budgets(mgr.tasks, "p")
+    mgr.nslots = 2
+    # a long run at 10 us per item: chunks of 1,000 (10 ms); the feeder may
+    # pull while fewer than 3 chunks per slot are queued or running and fewer
+    # than one per slot wait for the consumer
+    task.cost = 1e-5
+    task.done = task.consumed = task.next_out = 100_000
+    task.pulled, task.held = 106_000, 6_000
+    assert not mgr.may_pull(task)                  # 6 chunks busy
+
+    mgr.store(task, 100_000, list(range(1000)), 1000, [], 0.01)
+    assert mgr.may_pull(task) and len(wakes) == 1  # 5 busy, 1 waiting: room
+    task.pulled, task.held = 107_000, 7_000        # the feeder pulled a chunk
+    mgr.store(task, 101_000, list(range(1000)), 1000, [], 0.01)
+    assert not mgr.may_pull(task) and len(wakes) == 1   # 2 waiting: no wake-up
+    assert mgr.take(task).start == 100_000
+    assert mgr.may_pull(task) and len(wakes) == 2  # the consumer freed room
+    task.pulled, task.held = 108_000, 8_000        # it pulled another: 6 busy
+    assert mgr.take(task).start == 101_000
+    assert not mgr.may_pull(task) and len(wakes) == 2   # still 6 busy: no wake-up
+    mgr.stopping = True
+    with mgr.lock:
+        mgr.notify_all()                           # stopping wakes every feeder
+    assert len(wakes) == 3
