@@ -27,6 +27,9 @@ __all__ = ["Task", "Pending", "InFlight", "Batch", "ChunkCallback", "cut"]
 #: -- a tuple of each stage's seconds for a fused chain)
 ChunkCallback = Callable[[int, list, int, Any], None]
 
+MERGE_ITEMS = 4096   # a batch taken joins the next chunks already in, up to
+                     # this many items (policy.MAX_CHUNK_ITEMS: a chunk's most)
+
 
 class Batch(NamedTuple):
     """Results of consecutive evaluations of a task, as the driver takes them.
@@ -101,7 +104,12 @@ class Task:
         self.done += n
 
     def take(self) -> Batch | None:
-        """The next batch of results, in order (or as they came), or None."""
+        """The next batch of results, in order (or as they came), or None.
+
+        In order, the batch joins the chunks that follow it and are already
+        in, up to MERGE_ITEMS items: the batch a serial piper takes then
+        holds what is ready, not one worker's chunk.
+        """
         if self.ordered:
             start = self.next_out
             got = self.results.pop(start, None)
@@ -109,6 +117,12 @@ class Task:
                 return None
             results, n, output = got
             self.next_out += n
+            # join the next chunks already in: every batch costs its consumer
+            # (a serial piper) a hand-over, whatever its size
+            while (nxt := self.results.get(self.next_out)) and n + nxt[1] <= MERGE_ITEMS:
+                del self.results[self.next_out]
+                results = results + nxt[0]     # a new list: the stored ones are not ours
+                output, n, self.next_out = output + nxt[2], n + nxt[1], self.next_out + nxt[1]
         else:
             if not self.arrived:
                 return None

@@ -5,6 +5,7 @@ import pytest
 
 from papy_engine import IMap, Piper, Plumber
 from papy_engine.pool.policy import MAX_CHUNK_BYTES
+from papy_engine.pool.records import MERGE_ITEMS
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -37,10 +38,11 @@ def test_a_slow_consumer_holds_the_input_back_to_a_few_chunks(kind):
     per_chunk = MAX_CHUNK_BYTES // 1024          # 1 KiB items
     # may_pull's bound with n = 2 workers: fewer than 3n chunks queued or
     # running, fewer than n waiting for the sink, then one pull of at most n
-    # (5n = 10 chunks held by the pool); the sink's batch (up to n chunks) and
-    # the item the feeder is pulling come on top: 12 chunks and a few items.
+    # (5n = 10 chunks held by the pool); the sink's batch (the chunks ready
+    # when it took them, MERGE_ITEMS items at most) and the item the feeder is
+    # pulling come on top: 14 chunks and a few items.
     # Before consumer pacing this was ~49,000 items (the 64 MiB budget).
-    assert ahead[0] <= 13 * per_chunk, ahead[0]
+    assert ahead[0] <= 10 * per_chunk + MERGE_ITEMS + per_chunk, ahead[0]
 
 
 def test_a_chunk_spans_pulls_but_never_a_re_queued_entry():
@@ -135,12 +137,38 @@ def test_a_feeder_is_woken_only_once_it_may_pull():
     task.pulled, task.held = 107_000, 7_000        # the feeder pulled a chunk
     mgr.store(task, 101_000, list(range(1000)), 1000, [], 0.01)
     assert not mgr.may_pull(task) and len(wakes) == 1   # 2 waiting: no wake-up
-    assert mgr.take(task).start == 100_000
+    task.pulled, task.held = 109_000, 9_000        # (two more pulled earlier)
+    assert len(mgr.take(task).results) == 2000     # both chunks, in one batch
+    assert not mgr.may_pull(task) and len(wakes) == 1   # still 7 busy: no wake-up
+    mgr.store(task, 102_000, list(range(1000)), 1000, [], 0.01)
+    mgr.store(task, 103_000, list(range(1000)), 1000, [], 0.01)
+    assert len(wakes) == 1                         # 2 waiting
+    assert len(mgr.take(task).results) == 2000
     assert mgr.may_pull(task) and len(wakes) == 2  # the consumer freed room
-    task.pulled, task.held = 108_000, 8_000        # it pulled another: 6 busy
-    assert mgr.take(task).start == 101_000
-    assert not mgr.may_pull(task) and len(wakes) == 2   # still 6 busy: no wake-up
     mgr.stopping = True
     with mgr.lock:
         mgr.notify_all()                           # stopping wakes every feeder
     assert len(wakes) == 3
+
+
+def test_a_batch_taken_joins_the_next_chunks_already_in_up_to_a_chunk_s_most():
+    """A consumer (a serial piper) pays a hand-over per batch it takes, so a
+    batch holds every result that is ready in order, not one worker's chunk;
+    never past MERGE_ITEMS items, and never across a gap."""
+    from papy_engine.pool.records import Task
+    task = Task(0, "t", None, b"", None)
+    task.pulled = task.held = 10_000
+    task.store(0, ["a0", "a1"], 2, "A")
+    task.store(2, ["b2"], 1, "B")
+    task.store(5, ["d5"], 1, "D")          # 3 and 4 are still out
+    got = task.take()
+    assert got == (["a0", "a1", "b2"], "AB", 0) and task.consumed == 3
+    assert task.take() is None             # 3 is not in: no skipping ahead
+    task.store(3, ["c3", "c4"], 2, "")
+    assert task.take() == (["c3", "c4", "d5"], "D", 3)
+    big = MERGE_ITEMS - 10
+    task.store(6, ["x"] * big, big, "")
+    task.store(6 + big, ["y"] * 20, 20, "")   # would pass MERGE_ITEMS: taken next
+    assert len(task.take().results) == big
+    assert task.take() == (["y"] * 20, "", 6 + big)
+    assert task.held == 10_000 - 6 - big - 20 and task.consumed == 6 + big + 20
