@@ -15,7 +15,7 @@ room.  Every record (:mod:`.records`) is read and written under ``lock``;
 ``changed`` wakes consumers (results stored, the pool stops) and
 ``can_pull`` wakes feeders, only once one may pull: a feeder woken for
 nothing takes the GIL from a busy consumer (a serial piper) just to sleep
-again.  What to do when a worker fails lives here too (:meth:`PoolManager.on_death`): a dead
+again.  What to do when a worker fails lives in :mod:`.recovery`: a dead
 process costs only the item it held, a timed-out item becomes a PiperError
 and its worker is replaced, a lost remote server's running chunk runs again
 one item per chunk, up to ``retries`` times.
@@ -155,7 +155,7 @@ class PoolManager:
         return self.limits.may_pull(task, self.nslots, self.limits.pull_size(self.tasks))
 
     def _room_for(self, task: Task) -> None:
-        """Wake the feeders if ``task``'s may pull now (under the lock)."""
+        """Wake the feeders if the one of ``task`` may pull now (under the lock)."""
         if task.feeder is not None and self.may_pull(task):
             self.can_pull.notify_all()
 
