@@ -62,6 +62,7 @@ def estimate_size(obj: Any, depth: int = 0) -> int:
 
 
 _SCALARS = frozenset({int, float, bool, complex, type(None)})
+_TEXT = frozenset({str, bytes})
 
 
 def _keepable(item: Any) -> tuple[Any, int]:
@@ -82,6 +83,20 @@ def _keepable(item: Any) -> tuple[Any, int]:
     return Truncated(type(item).__name__, size, text[:REPR_CHARS]), len(text) + 100
 
 
+def _keep_all(tail: list) -> tuple[list, list[int]]:
+    """What to keep of each item of ``tail`` and its size; scalars, and strings
+    or bytes small enough, without a Python call per item."""
+    kinds = set(map(type, tail))
+    if kinds <= _SCALARS:
+        return tail, [32] * len(tail)
+    if kinds <= _TEXT:
+        sizes = [n + 49 for n in map(len, tail)]
+        if max(sizes) <= ITEM_BYTES:
+            return tail, sizes
+    pairs = list(map(_keepable, tail))
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 class PeekBuffer:
     """The last results of one piper, bounded by count and bytes (thread-safe)."""
 
@@ -94,14 +109,21 @@ class PeekBuffer:
     def add(self, first_index: int, batch: list) -> None:
         """Record ``batch``, whose first item is the piper's result ``first_index``."""
         tail = batch[-self._keep:]
+        if not tail:
+            return
+        items, sizes = _keep_all(tail)
         start = first_index + len(batch) - len(tail)
-        kept = [(start + i, *_keepable(item)) for i, item in enumerate(tail)]
+        kept = zip(range(start, start + len(tail)), items, sizes)
+        nbytes = sum(sizes)
         with self._lock:
-            items = self._items
-            items.extend(kept)
-            self._bytes += sum(k[2] for k in kept)
-            while items and (len(items) > self._keep or self._bytes > self._total):
-                self._bytes -= items.popleft()[2]
+            if len(tail) == self._keep and nbytes <= self._total:
+                self._items, self._bytes = deque(kept), nbytes   # the batch's tail is all
+                return
+            queue = self._items
+            queue.extend(kept)
+            self._bytes += nbytes
+            while queue and (len(queue) > self._keep or self._bytes > self._total):
+                self._bytes -= queue.popleft()[2]
 
     def last(self, n: int) -> list[tuple[int, Any]]:
         """Up to ``n`` most recent ``(index, result)`` pairs, oldest first."""

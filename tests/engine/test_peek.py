@@ -87,6 +87,25 @@ def test_a_peek_buffer_is_bounded_by_count_and_bytes():
     assert 1 <= len(kept) <= 4 and kept[-1][0] == 1009
 
 
+def test_a_batch_of_one_kind_is_kept_as_the_general_path_keeps_it():
+    """Scalars and small strings or bytes are sized without a call per item;
+    what is kept, and the byte bound, are those of the item-by-item path."""
+    from papy_engine.peek import _keepable
+    for batch in (list(range(300)), ["ab" * k for k in range(300)],
+                  [b"x" * 100] * 299 + [b"y" * (ITEM_BYTES + 1)],    # one too large
+                  [None, 1.5, "s", b"b", True] * 60):
+        fast = PeekBuffer(keep=100, total_bytes=6_000)
+        fast.add(7, batch)
+        kept, total = [], 0                  # the item-by-item rule, by hand
+        for i, item in enumerate(batch[-100:]):
+            value, size = _keepable(item)
+            kept.append((7 + 200 + i, value, size))
+            total += size
+            while len(kept) > 100 or total > 6_000:
+                total -= kept.pop(0)[2]
+        assert fast.last(100) == [(i, v) for i, v, _ in kept]
+
+
 def test_peek_names_the_piper():
     p = Plumber()
     p.add_piper(Piper(inc))
