@@ -44,10 +44,14 @@ class Truncated:
         return f"<{self.type_name} of about {self.size} bytes: {self.text}>"
 
 
+SCALAR_SIZE = 32   # what a kept number, bool or None counts for
+TEXT_HEAD = 49     # what a str or bytes counts for over its length
+
+
 def estimate_size(obj: Any, depth: int = 0) -> int:
     """A cheap estimate of the memory ``obj`` holds (never pickles it)."""
     if isinstance(obj, (str, bytes, bytearray)):
-        return len(obj) + 49
+        return len(obj) + TEXT_HEAD
     nbytes = getattr(obj, "nbytes", None)   # numpy arrays, memoryview, array-likes
     if isinstance(nbytes, int):
         return nbytes
@@ -68,9 +72,9 @@ _TEXT = frozenset({str, bytes})
 def _keepable(item: Any) -> tuple[Any, int]:
     t = type(item)
     if t in _SCALARS:                  # the common case, first and cheap
-        return item, 32
-    if t is str or t is bytes:
-        size = len(item) + 49
+        return item, SCALAR_SIZE
+    if t in _TEXT:
+        size = len(item) + TEXT_HEAD
         if size <= ITEM_BYTES:
             return item, size
     size = estimate_size(item)
@@ -88,9 +92,9 @@ def _keep_all(tail: list) -> tuple[list, list[int]]:
     or bytes small enough, without a Python call per item."""
     kinds = set(map(type, tail))
     if kinds <= _SCALARS:
-        return tail, [32] * len(tail)
+        return tail, [SCALAR_SIZE] * len(tail)
     if kinds <= _TEXT:
-        sizes = [n + 49 for n in map(len, tail)]
+        sizes = [n + TEXT_HEAD for n in map(len, tail)]
         if max(sizes) <= ITEM_BYTES:
             return tail, sizes
     pairs = list(map(_keepable, tail))
