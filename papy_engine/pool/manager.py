@@ -37,7 +37,7 @@ from ..errors import IMapError
 from .feeding import feed
 from .pipes import Waiter
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
-from .records import Batch, InFlight, Pending, Task, cut
+from .records import MERGE_ITEMS, Batch, InFlight, Pending, Task, cut
 from .recovery import Recovery
 from .slots import Done, Message, Raised, Slot, SlotEvent, SlotSource, source_for
 
@@ -317,7 +317,9 @@ class PoolManager:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.lock:
             while True:
-                got = task.take()
+                # joined batches, unless the user fixed what a task may hold:
+                # taken results no longer count against its buffer
+                got = task.take(0 if self.limits.fixed else MERGE_ITEMS)
                 if got is not None:
                     self._room_for(task)
                     break

@@ -27,7 +27,7 @@ __all__ = ["Task", "Pending", "InFlight", "Batch", "ChunkCallback", "cut"]
 #: -- a tuple of each stage's seconds for a fused chain)
 ChunkCallback = Callable[[int, list, int, Any], None]
 
-MERGE_ITEMS = 4096   # a batch taken joins the next chunks already in, up to
+MERGE_ITEMS = 4096   # a batch taken may join the next chunks already in, up to
                      # this many items (policy.MAX_CHUNK_ITEMS: a chunk's most)
 
 
@@ -103,12 +103,12 @@ class Task:
             self.arrived.append((results, n, output, start))
         self.done += n
 
-    def take(self) -> Batch | None:
+    def take(self, join: int = 0) -> Batch | None:
         """The next batch of results, in order (or as they came), or None.
 
         In order, the batch joins the chunks that follow it and are already
-        in, up to MERGE_ITEMS items: the batch a serial piper takes then
-        holds what is ready, not one worker's chunk.
+        in while it holds at most ``join`` items: the batch a serial piper
+        takes then holds what is ready, not one worker's chunk.
         """
         if self.ordered:
             start = self.next_out
@@ -119,7 +119,7 @@ class Task:
             self.next_out += n
             # join the next chunks already in: every batch costs its consumer
             # (a serial piper) a hand-over, whatever its size
-            while (nxt := self.results.get(self.next_out)) and n + nxt[1] <= MERGE_ITEMS:
+            while (nxt := self.results.get(self.next_out)) and n + nxt[1] <= join:
                 del self.results[self.next_out]
                 results = results + nxt[0]     # a new list: the stored ones are not ours
                 output, n, self.next_out = output + nxt[2], n + nxt[1], self.next_out + nxt[1]

@@ -161,14 +161,33 @@ def test_a_batch_taken_joins_the_next_chunks_already_in_up_to_a_chunk_s_most():
     task.store(0, ["a0", "a1"], 2, "A")
     task.store(2, ["b2"], 1, "B")
     task.store(5, ["d5"], 1, "D")          # 3 and 4 are still out
-    got = task.take()
+    got = task.take(MERGE_ITEMS)
     assert got == (["a0", "a1", "b2"], "AB", 0) and task.consumed == 3
-    assert task.take() is None             # 3 is not in: no skipping ahead
+    assert task.take(MERGE_ITEMS) is None             # 3 is not in: no skipping ahead
     task.store(3, ["c3", "c4"], 2, "")
-    assert task.take() == (["c3", "c4", "d5"], "D", 3)
+    assert task.take(MERGE_ITEMS) == (["c3", "c4", "d5"], "D", 3)
     big = MERGE_ITEMS - 10
     task.store(6, ["x"] * big, big, "")
     task.store(6 + big, ["y"] * 20, 20, "")   # would pass MERGE_ITEMS: taken next
-    assert len(task.take().results) == big
-    assert task.take() == (["y"] * 20, "", 6 + big)
+    assert len(task.take(MERGE_ITEMS).results) == big
+    assert task.take(MERGE_ITEMS) == (["y"] * 20, "", 6 + big)
     assert task.held == 10_000 - 6 - big - 20 and task.consumed == 6 + big + 20
+
+
+def test_with_a_fixed_buffer_a_batch_taken_is_one_chunk():
+    """Results taken no longer count against the task's buffer: when the user
+    fixed it (stride=, buffer=), a consumer takes one chunk at a time, so the
+    input never runs further ahead than the buffer and a chunk."""
+    from papy_engine.pool.manager import PoolManager
+    from papy_engine.pool.policy import Limits
+    from papy_engine.pool.records import Task
+    for limits, sizes in ((Limits(10, 40), [10, 10]), (Limits(None, None), [20])):
+        mgr = PoolManager("p", limits, retries=0)
+        task = Task(0, "t", None, b"", None)
+        mgr.tasks.append(task)
+        mgr.limits.set_budgets(mgr.tasks, "p")
+        task.pulled = task.held = 20
+        mgr.store(task, 0, list(range(10)), 10, [], 0.01)
+        mgr.store(task, 10, list(range(10, 20)), 10, [], 0.01)
+        got = [len(mgr.take(task, timeout=1).results) for _ in sizes]
+        assert got == sizes and task.consumed == 20
