@@ -136,15 +136,26 @@ class Worker:
         return out
 
     def _map_fast(self, f: Callable, items: list) -> list:
-        """``[f((x,)) for x in items]``, an exception becoming its item's placeholder."""
+        """``[f((x,)) for x in items]``, an exception becoming its item's placeholder.
+
+        ``list.extend`` keeps what it appended when ``f`` raises, and ``boxes``
+        has then given exactly the item ``f`` raised on.  A StopIteration
+        raised by ``f`` does not propagate: ``map`` passes it on as its own
+        end, so the results just stop short.  That item is then run once more
+        through :meth:`__call__`, which turns the exception into its
+        placeholder (an item is never dropped).
+        """
         out: list = []
         boxes = zip(items)
-        while True:
+        while len(out) < len(items):
             try:
-                out.extend(map(f, boxes))   # keeps what it appended when f raises
-                return out
+                out.extend(map(f, boxes))
             except Exception as exc:        # f raised on the next box: go on after it
                 out.append(self._wrap(exc, 0))
+                continue
+            if len(out) < len(items):       # f raised StopIteration on this one
+                out.append(self((items[len(out)],)))
+        return out
 
     def _passed(self, placeholder: _Placeholder) -> None:
         if placeholder.index is None:  # made for this inbox: count it as ours

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pickle
 import time
 
-from ..errors import PiperError, WorkerError, _Placeholder
+from ..errors import PapyError, PiperError, WorkerError, _Placeholder
 from .capture import captured
 from .chain import Chain, attribute
 
@@ -144,6 +144,9 @@ def run_chunk(func, items, start, piper, progress=None, serial=0, mode=PLAIN):
             if func.errors_created != before:
                 attribute(results, items, boxed, piper, start, created)
             busy = time.perf_counter() - t0
+    if len(results) != len(items):   # never let an item go missing unnoticed
+        raise PapyError(f"engine error: piper {piper} gave {len(results)} results for "
+                        f"{len(items)} items")
     if progress is not None:
         progress[STARTED] = 0
     if produce > 1:

@@ -314,6 +314,51 @@ def test_worker_error_in_a_pipeline_stays_a_placeholder():
     assert all(isinstance(r, WorkerError) for r in p.results["boom"])
 
 
+class DropsTheLast(Worker):
+    """A Worker that loses an item, as the fast path did on StopIteration."""
+
+    def map(self, items, boxed=False, progress=None):
+        return super().map(items, boxed, progress)[:-1]
+
+
+@pytest.mark.parametrize("kind", [None, "thread", "process"])
+def test_a_chunk_that_comes_back_short_fails_the_run_instead_of_finishing(kind):
+    """Whatever loses an item in evaluation, the run cannot end "finished":
+    every chunk must give one result per item, or the run fails and says so."""
+    pool = False if kind is None else IMap(worker_num=1, worker_type=kind)
+    p = Plumber()
+    p.add_piper(Piper(DropsTheLast(ident), parallel=pool, name="lossy", track=True))
+    p.start([range(20)])
+    p.run()
+    try:
+        p.wait(30)
+    except Exception as exc:   # the serial piper's error is raised from wait()
+        assert "engine error: piper lossy gave" in str(exc)
+    assert p.state == "failed"
+
+
+def test_a_function_raising_stop_iteration_loses_no_item():
+    """StopIteration from a node function became the end of its chunk: a
+    pipeline lost the rest of the chunk and still finished."""
+    def stop_on_3(inbox):
+        if inbox[0] % 10 == 3:
+            raise StopIteration(inbox[0])
+        return inbox[0]
+    for pool in (False, IMap(worker_num=2)):
+        p = run(_two_step(stop_on_3, pool), range(500))
+        out = p.results["sink"]
+        assert p.state == "finished" and len(out) == 500
+        assert [x for x, r in zip(range(500), out) if is_placeholder(r)] == \
+            [x for x in range(500) if x % 10 == 3]
+        assert p.stats["pipers"]["stop_on_3"]["errors"] == 50
+
+
+def _two_step(f, pool):
+    p = Plumber()
+    p.add_pipe([Piper(f, parallel=pool), Piper(ident, name="sink", track=True)])
+    return p
+
+
 @pytest.mark.parametrize("kind", [None, "thread", "process"])
 def test_items_nobody_loaded_are_freed_when_the_run_ends(kind, tmp_path):
     par = IMap(worker_num=2, worker_type=kind) if kind else False

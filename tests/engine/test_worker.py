@@ -109,6 +109,28 @@ def test_the_fast_path_keeps_going_after_an_item_raises():
     assert progress[1] == 0    # one item: it is known anyway
 
 
+def stops_on_sevens(inbox):
+    if inbox[0] % 7 == 0:
+        raise StopIteration(f"stop {inbox[0]}")
+    return inbox[0] * 2
+
+
+def test_the_fast_path_keeps_an_item_whose_function_raises_stop_iteration():
+    """StopIteration from the function reads to ``map`` in C as its own end:
+    the chunk stopped short there and its other items were lost.  Each such
+    item is a placeholder now, and the items after it still run."""
+    items = list(range(30))
+    w = Worker(stops_on_sevens)
+    out = w.map(items, boxed=True)
+    assert len(out) == 30 and w.errors_created == 5
+    for x, r in zip(items, out):
+        if x % 7 == 0:
+            assert isinstance(r, WorkerError) and r.exc_type == "StopIteration"
+            assert r.message == f"stop {x}"
+        else:
+            assert r == 2 * x
+
+
 def test_items_with_a_placeholder_publish_each_offset():
     """A chunk holding a placeholder takes the item-by-item path: a supervisor
     can tell which item is in progress."""

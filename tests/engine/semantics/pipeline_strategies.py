@@ -28,15 +28,18 @@ def _divisors(n: int) -> list[int]:
 
 @st.composite
 def _fn_choice(draw) -> ref.Fn:
-    kind = draw(st.sampled_from(["digest", "digest_kw", "fail", "keep"]))
+    kind = draw(st.sampled_from(["digest", "digest_kw", "fail", "keep", "fail_plain"]))
     if kind == "digest":
         return ref.Fn(pf.digest, (draw(st.integers(0, 9)),))
     if kind == "digest_kw":
         return ref.Fn(pf.digest, (), {"salt": draw(st.integers(0, 9))})
     if kind == "fail":
         mod = draw(st.sampled_from([2, 3, 5, 7, 13]))
-        exc = draw(st.sampled_from(["ValueError", "KeyError", "ZeroDivisionError"]))
+        exc = draw(st.sampled_from(["ValueError", "KeyError", "ZeroDivisionError",
+                                    "StopIteration"]))
         return ref.Fn(pf.fail_if, (mod,), {"rem": draw(st.integers(0, mod - 1)), "exc": exc})
+    if kind == "fail_plain":   # no extra arguments: the engine's fast paths
+        return ref.Fn(draw(st.sampled_from([pf.stop_if_7, pf.value_if_5])))
     return ref.Fn(pf.keep)
 
 

@@ -100,6 +100,17 @@ PASSING_PLACEHOLDER_RESTAMPED = _case(
      P("p1", (F(pf.fail_if, (2,), {"rem": 0}),), spawn=2)],
     [("p0", "p1")], [range(2)])
 
+# A function raising StopIteration on the fast path (map in C) ended the chunk
+# quietly: 31 of 40 items lost, the run still "finished".  Serial, in a process
+# pool, and in a fused chain (the item raises mid-chain, in chunks past SAMPLE).
+STOP_ITERATION_SERIAL = _case([P("p0", (F(pf.stop_if_7),))], [("p0",)], [range(40)])
+STOP_ITERATION_PROCESS = _case([P("p0", (F(pf.stop_if_7),))], [("p0",)], [range(40)],
+                               [PoolSpec("process", 2)], {"p0": 0})
+STOP_ITERATION_FUSED = _case(
+    [P("p0", (F(pf.keep),)), P("p1", (F(pf.stop_if_7),)), P("p2", (F(pf.value_if_5),))],
+    [("p0", "p1", "p2")], [range(3000)], [PoolSpec("process", 2)],
+    {"p0": 0, "p1": 0, "p2": 0})
+
 
 COUNTEREXAMPLES = {name: value for name, value in globals().items()
                    if isinstance(value, Case)}
