@@ -3,9 +3,10 @@
 :mod:`papy_engine.fusion` decides which pipers run fused; a :class:`Chain`
 holds their Workers and runs in the worker process.  When every stage is a
 plain one-function Worker (the common case) and items arrive one per inbox,
-each item goes through one composed call, ``f3((f2((f1((f0((x,)),)),)),))``,
-in a loop generated for the chain;
-an item whose composed call raises, or that arrives as a placeholder, is
+the items run through nested ``map(f1, zip(map(f0, zip(items))))``: the
+loop, the boxing into inboxes and the calls all happen in C, and each item
+goes through every stage before the next one starts;
+an item on which a stage raises, or that arrives as a placeholder, is
 redone stage by stage so that its placeholder names the piper that made it.
 Each stage's time is measured on the first items of the chunk and the rest
 of the chunk's time is shared out in the same proportions: statistics stay
@@ -47,16 +48,8 @@ class Chain:
         return state
 
     def composed(self) -> Any:
-        """A loop running every stage on items, or None when a stage is not a
-        plain one-function Worker (extra arguments, several functions).
-
-        The loop is generated for the chain (``f1((f0((x,)),))`` inline, no call
-        per stage beyond the stage's own): ``loop(items, off, append)`` appends
-        results from offset ``off`` on and stops at the first item it cannot
-        take (a placeholder, or one whose composed call raised) -- the caller
-        knows which from how many results it holds.  It publishes no progress:
-        the chunk's offset reads -1, as on ``Worker.map``'s fast path.
-        """
+        """The chain's functions, upstream first, or None when a stage is not a
+        plain one-function Worker (extra arguments, several functions, debug)."""
         if self._fast is None:
             funcs = []
             for w, _ in self.stages:
@@ -64,45 +57,50 @@ class Chain:
                     self._fast = False
                     return None
                 funcs.append(w.functions[0])
-            expr = "(x,)"
-            for k in range(len(funcs)):
-                expr = f"f{k}({expr})" if k == len(funcs) - 1 else f"(f{k}({expr}),)"
-            code = (f"def loop(items, off, append):\n"
-                    f"    for x in items[off:]:\n"
-                    f"        if x.__class__ in PT:\n"
-                    f"            return\n"
-                    f"        try:\n"
-                    f"            append({expr})\n"
-                    f"        except Exception:\n"
-                    f"            return\n")
-            scope = {f"f{k}": f for k, f in enumerate(funcs)}
-            scope["PT"] = _PLACEHOLDERS
-            exec(code, scope)   # noqa: S102 -- our own template, the chain's functions
-            self._fast = scope["loop"]
+            self._fast = tuple(funcs)
         return self._fast or None
 
     def run(self, items: list, start: int, boxed: bool, progress: Any
             ) -> tuple[list, list[int], tuple]:
-        """``(results, created offsets, seconds of each stage)`` for one chunk."""
-        loop = self.composed() if boxed else None
-        if loop is None or len(items) <= SAMPLE:
+        """``(results, created offsets, seconds of each stage)`` for one chunk.
+
+        After the first SAMPLE items (run stage by stage, timed), the rest run
+        composed: ``out.extend`` keeps the results appended before a stage
+        raises, and the shared iterator ``src`` has then given exactly the
+        item that raised, so that item is redone stage by stage and the
+        composed run goes on after it.  A StopIteration raised by a stage ends
+        the nested maps quietly instead: results that stop short of the span
+        mean the same, and the item is redone the same way.  Items are checked
+        for placeholders once per chunk, in C; a chunk that has some runs
+        composed between them.
+        """
+        funcs = self.composed() if boxed else None
+        if funcs is None or len(items) <= SAMPLE:
             return self.staged(items, start, boxed, progress)
         out, created, shares = self.staged(items[:SAMPLE], start, boxed, progress)
-        append = out.append
         if progress is not None:
             progress[1] = -1   # not observed item by item from here on
         t0 = time.perf_counter()
-        while len(out) < len(items):   # one result per item: produce is 1 inside
-            loop(items, len(out), append)
-            off = len(out)
-            if off < len(items):   # a placeholder, or an item that raised: stage by stage
-                redo, made, _ = self.staged([items[off]], start + off, True, None)
-                append(redo[0])
-                if made:
-                    created.append(off)
+        for lo, hi in _plain_runs(items, SAMPLE):
+            src = iter(items[lo:hi])
+            while len(out) < hi:
+                try:
+                    out.extend(_nest(funcs, src))
+                except Exception:
+                    pass
+                if len(out) < hi:   # a stage raised on items[len(out)]: stage by stage
+                    self._redo(items, len(out), start, out, created)
+            if hi < len(items):     # a placeholder: passed on stage by stage
+                self._redo(items, hi, start, out, created)
         rest = time.perf_counter() - t0
         total = sum(shares) or 1.0
         return out, created, tuple(s + rest * s / total for s in shares)
+
+    def _redo(self, items: list, off: int, start: int, out: list, created: list[int]) -> None:
+        redo, made, _ = self.staged([items[off]], start + off, True, None)
+        out.append(redo[0])
+        if made:
+            created.append(off)
 
     def staged(self, items: list, start: int, boxed: bool, progress: Any
                ) -> tuple[list, list[int], tuple]:
@@ -131,3 +129,23 @@ def attribute(results: list, inboxes: list, boxed: bool, piper: str, start: int,
             keep_inbox(r, (inboxes[off],) if boxed else inboxes[off])
             created.append(off)
     created.sort()
+
+
+def _nest(funcs: tuple, src: Any) -> Any:
+    """``f_n(...f1((f0((x,)),))...)`` for each ``x`` of ``src``, lazily, in C."""
+    for f in funcs:
+        src = map(f, zip(src))
+    return src
+
+
+def _plain_runs(items: list, lo: int) -> list[tuple[int, int]]:
+    """The ``(lo, hi)`` spans of ``items[lo:]`` between placeholders."""
+    if _PLACEHOLDERS.isdisjoint(map(type, items)):
+        return [(lo, len(items))]
+    spans = []
+    for off in range(lo, len(items)):
+        if items[off].__class__ in _PLACEHOLDERS:
+            spans.append((lo, off))
+            lo = off + 1
+    spans.append((lo, len(items)))
+    return spans

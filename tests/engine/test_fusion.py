@@ -33,6 +33,13 @@ def as_text(inbox):
     return str(inbox[0])
 
 
+def stop_on_11(inbox):
+    """StopIteration ends a C-level map quietly: the engine must not lose the item."""
+    if inbox[0] % 11 == 0:
+        raise StopIteration(inbox[0])
+    return inbox[0]
+
+
 STEPS = [plus1, fail_on_7, times2, fail_on_20, as_text]
 
 
@@ -183,13 +190,15 @@ def test_the_composed_loop_gives_what_stage_by_stage_gives(seed):
     for off in rnd.sample(range(n), rnd.randrange(4)):
         items[off] = WorkerError("upstream", exc_type="ValueError", piper="up", index=off)
 
-    steps = rnd.choice([STEPS, [as_text, times2]])   # as_text would take a placeholder
+    steps = rnd.choice([STEPS, [as_text, times2],     # as_text would take a placeholder
+                        [plus1, stop_on_11, times2]])
 
     def chain():
         return Chain([(Worker(f), f.__name__) for f in steps])
     progress = [0, 0, 0]
     fast = chain().run(list(items), 1000, True, progress)
     slow = chain().staged(list(items), 1000, True, None)
+    assert len(fast[0]) == len(slow[0]) == n      # one result or placeholder per item
     assert [_said(r) for r in fast[0]] == [_said(r) for r in slow[0]]
     assert fast[1] == slow[1]                     # the placeholders made here, by offset
     assert progress[1] == -1                      # not observed item by item
