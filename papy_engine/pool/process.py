@@ -25,7 +25,6 @@ import signal
 import sys
 import threading
 from itertools import count
-from multiprocessing import get_context
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 from typing import TYPE_CHECKING, Any
@@ -33,11 +32,12 @@ from typing import TYPE_CHECKING, Any
 from . import pipes, warm
 from .evaluate import Mode, reply_for, send_reply
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
+from .starting import context, default_start_method, start
 
 if TYPE_CHECKING:
     from .records import Task
 
-__all__ = ["ProcessSlot", "ProcessSource", "default_start_method"]
+__all__ = ["ProcessSlot", "ProcessSource"]
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class ProcessSlot(ProgressReader):
     chunk_s = TARGET_CHUNK_S
 
     def __init__(self, number: int, method: str, close_fds=()):
-        ctx = _context(method)
+        ctx = context(method)
         task_r, self.task_w = ctx.Pipe(duplex=False)
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self._widened = pipes.widen(self.result_r, self.task_w)
@@ -138,7 +138,7 @@ class ProcessSlot(ProgressReader):
             target=_child_main, name=f"papy-worker-{number}",
             args=(task_r, result_w, self.progress, fds,
                   _Stdio() if method == "forkserver" else None), daemon=True)
-        self.proc.start()
+        start(self.proc, method)
         task_r.close()
         result_w.close()
         self.number = number
@@ -146,6 +146,7 @@ class ProcessSlot(ProgressReader):
         self.tasks: set[int] = set()
         self.timed_out: tuple[int, int] | None = None
         self.dead = False
+        self.asked_stop = False
         self.replies = 0
 
     def __repr__(self) -> str:
@@ -227,13 +228,18 @@ class ProcessSlot(ProgressReader):
                 return f"killed by signal {-code}"
         return f"exit code {code}"
 
-    def stop(self, timeout: float) -> None:
-        """Ask the process to exit; kill it after ``timeout``; close pipes."""
-        if not self.dead and self.proc.is_alive():
+    def ask_stop(self) -> None:
+        if not self.asked_stop and not self.dead:
+            self.asked_stop = True
             try:
                 self.task_w.send(("stop",))
             except (OSError, ValueError):
-                pass
+                pass   # gone already: stop() sees it
+
+    def stop(self, timeout: float) -> None:
+        """Ask the process to exit; kill it after ``timeout``; close pipes."""
+        if not self.dead and self.proc.is_alive():
+            self.ask_stop()
             self.proc.join(timeout)
         if self.proc.is_alive():
             self.kill()
@@ -285,53 +291,3 @@ class ProcessSource:
 
     def close(self) -> None:
         pass
-
-
-def default_start_method() -> str:
-    """``fork`` while this process has a single OS thread, else ``forkserver``.
-
-    Forking a process that runs other threads (ours, a Tk notifier, a BLAS
-    pool) can deadlock the child on a lock held at the time of the fork;
-    ``/proc/self/task`` counts every OS thread, not just Python's.  A fork
-    server is a single-threaded process started once, with this module
-    preloaded, that forks the workers: safe with threads, and after the first
-    pool nearly as fast as a fork (``spawn`` pays a new interpreter and its
-    imports for every worker).
-    """
-    env = os.environ.get("PAPY_START_METHOD")
-    if env:
-        return env
-    if sys.platform.startswith("linux"):
-        try:
-            if len(os.listdir("/proc/self/task")) == 1:
-                return "fork"
-        except OSError:
-            pass
-        return "forkserver"
-    return "spawn"
-
-
-def start_fork_server() -> bool:
-    """Start the fork server now, if this process would use one; True if it did.
-
-    It otherwise starts with the first pool that needs it, which then pays
-    for a new interpreter and its imports (a few hundred milliseconds).  A
-    program that will run pools later (the editor) calls this early, off its
-    UI thread.  The server lives as long as this process.
-    """
-    if default_start_method() != "forkserver":
-        return False
-    from multiprocessing import forkserver
-    _context("forkserver")
-    forkserver.ensure_running()
-    return True
-
-
-def _context(method: str) -> Any:
-    """The multiprocessing context (typeshed's BaseContext lacks Process)."""
-    ctx = get_context(method)
-    if method == "forkserver":
-        # workers fork from a server that has already imported what they run,
-        # dill included (a function pickled by value needs it)
-        ctx.set_forkserver_preload([__name__, "dill"])
-    return ctx

@@ -38,10 +38,10 @@ def keep_warm(on: bool = True) -> None:
 
 
 def prestart() -> threading.Thread:
-    """Start the fork server on a daemon thread (see ``process.start_fork_server``),
+    """Start the fork server on a daemon thread (see ``starting.start_fork_server``),
     so the first pool of a program that already runs threads starts like a
     later one; returns the thread (join it to wait)."""
-    from .process import start_fork_server
+    from .starting import start_fork_server
 
     def start() -> None:
         try:
@@ -89,6 +89,11 @@ def close() -> None:
     with _lock:
         slots = [s for pool in _idle.values() for s in pool]
         _idle.clear()
+    for s in slots:
+        try:
+            s.ask_stop()   # they exit together; then wait for each
+        except Exception:
+            log.debug("stopping a warm worker", exc_info=True)
     for s in slots:
         try:
             s.stop(2.0)

@@ -212,7 +212,7 @@ def test_engine_never_imports_tkinter():
 
 
 def test_a_fork_server_is_used_once_threads_exist():
-    from papy_engine.pool.process import default_start_method
+    from papy_engine.pool.starting import default_start_method
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
