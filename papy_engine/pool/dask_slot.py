@@ -144,6 +144,9 @@ class DaskSlot(ProgressReader):
             return f"the Dask cluster at {self.source.where} has fewer threads now"
         return f"the Dask slot {self.number} was closed"
 
+    def ask_stop(self) -> None:
+        pass   # stop() only cancels futures: nothing to wait for
+
     def stop(self, timeout: float) -> None:
         """Cancel the running chunk's task and forget the waiting ones (safe to repeat).
 

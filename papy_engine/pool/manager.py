@@ -385,11 +385,18 @@ class PoolManager:
     def shutdown_slots(self, timeout: float) -> None:
         """Stop the workers -- or hand healthy idle ones back to be kept warm."""
         slots, self.slots = self.slots, []
+        leaving = []
         for s in slots:
             try:
                 source = self.source_of.get(id(s))
                 if self.failure is None and source is not None and source.keep(s):
                     continue
+                s.ask_stop()   # every worker exits at once; then wait for each
+                leaving.append(s)
+            except Exception:
+                log.exception("IMap %s: stopping worker %s", self.name, s.number)
+        for s in leaving:
+            try:
                 s.stop(timeout)
             except Exception:
                 log.exception("IMap %s: stopping worker %s", self.name, s.number)

@@ -124,6 +124,10 @@ class Slot(Protocol):
     def exit_reason(self) -> str:
         """Why the worker is gone, for messages."""
 
+    def ask_stop(self) -> None:
+        """Ask the worker to exit and return at once: the manager asks every
+        slot before it waits on any in :meth:`stop`, so that they exit together."""
+
     def stop(self, timeout: float) -> None:
         """Shut the worker down, killing it after ``timeout`` (safe to repeat)."""
 

@@ -115,9 +115,13 @@ class ThreadSlot(ProgressReader):
     def exit_reason(self) -> str:
         return "its item timed out" if self.timed_out else "it was retired"
 
+    def ask_stop(self) -> None:
+        if not self.retired:
+            self.retired = True
+            self.inq.put(None)
+
     def stop(self, timeout: float) -> None:
-        self.retired = True
-        self.inq.put(None)
+        self.ask_stop()
         if self.thread is not threading.current_thread():
             self.thread.join(timeout)
         if self.thread.is_alive() and not self.timed_out:

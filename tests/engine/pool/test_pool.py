@@ -264,7 +264,7 @@ def test_prestart_starts_the_fork_server_a_threaded_process_will_use():
     import psutil
 
     from papy_engine.pool import warm
-    from papy_engine.pool.process import default_start_method
+    from papy_engine.pool.starting import default_start_method
     done = threading.Event()
     other = threading.Thread(target=done.wait)     # a process with threads (an editor)
     other.start()
@@ -292,9 +292,10 @@ def test_a_worker_s_pipes_hold_a_whole_chunk_within_a_budget(monkeypatch):
     import fcntl
 
     from papy_engine.pool import pipes, process
+    from papy_engine.pool.starting import default_start_method
     before = pipes._widened[0]
     monkeypatch.setattr(pipes, "PIPE_BUDGET", before + 3)
-    slots = [process.ProcessSlot(i, process.default_start_method()) for i in range(2)]
+    slots = [process.ProcessSlot(i, default_start_method()) for i in range(2)]
     try:
         replies = [fcntl.fcntl(s.result_r.fileno(), fcntl.F_GETPIPE_SZ) for s in slots]
         tasks = [fcntl.fcntl(s.task_w.fileno(), fcntl.F_GETPIPE_SZ) for s in slots]
@@ -305,3 +306,41 @@ def test_a_worker_s_pipes_hold_a_whole_chunk_within_a_budget(monkeypatch):
         for s in slots:
             s.stop(5)
     assert pipes._widened[0] == before
+
+
+def test_a_pool_asks_every_worker_to_stop_before_it_waits_for_any():
+    """Workers exit together: a process takes milliseconds to exit, and
+    waiting for each before asking the next added them up."""
+    from papy_engine.pool.manager import PoolManager
+    from papy_engine.pool.policy import Limits
+    calls = []
+
+    class Leaving:
+        def __init__(self, number):
+            self.number = number
+
+        def ask_stop(self):
+            calls.append(("ask", self.number))
+
+        def stop(self, timeout):
+            calls.append(("wait", self.number))
+
+    mgr = PoolManager("p", Limits(None, None), retries=0)
+    mgr.slots = [Leaving(0), Leaving(1), Leaving(2)]
+    mgr.shutdown_slots(1.0)
+    assert calls == [("ask", 0), ("ask", 1), ("ask", 2), ("wait", 0), ("wait", 1), ("wait", 2)]
+    assert mgr.slots == []
+
+
+def test_process_workers_asked_to_stop_all_exit():
+    from papy_engine.pool.process import ProcessSlot
+    from papy_engine.pool.starting import default_start_method
+    slots = [ProcessSlot(i, default_start_method()) for i in range(3)]
+    for s in slots:
+        s.ask_stop()
+        s.ask_stop()    # safe to repeat
+    assert wait_until(lambda: not any(s.proc.is_alive() for s in slots), 10)
+    assert [s.proc.exitcode for s in slots] == [0, 0, 0]   # they left on their own
+    for s in slots:
+        s.stop(1.0)
+        assert s.dead
