@@ -37,8 +37,8 @@ import time
 from collections.abc import Callable
 from multiprocessing import util as _mp_util
 
-__all__ = ["PREFIX", "add", "begin_run", "release_all", "drop", "end_run", "new_name", "parse_name",
-           "stale_pid"]
+__all__ = ["PREFIX", "add", "begin_run", "holding", "release_all", "drop", "end_run",
+           "new_name", "parse_name", "stale_pid"]
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,12 @@ def add(timeout: float | None, release: Callable[[], None]) -> int:
 def drop(lid: int) -> None:
     """Forget a lease whose object is already gone (served or removed)."""
     _get().drop(lid)
+
+
+def holding() -> bool:
+    """True when this process holds an object it dumped that may still be read."""
+    r = _reaper
+    return r is not None and r.pid == os.getpid() and bool(r.live)
 
 
 def release_all() -> None:

@@ -140,7 +140,7 @@ _WILDCARDS = ("", "0.0.0.0", "::")
 
 
 def _serve_tcp(srv: socket.socket, frame: frames.Frame, token: bytes,
-               timeout: float | None) -> None:
+               timeout: float | None, lease: int) -> None:
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while True:
@@ -171,6 +171,16 @@ def _serve_tcp(srv: socket.socket, frame: frames.Frame, token: bytes,
     finally:
         srv.close()
         frame.release()
+        leases.drop(lease)
+
+
+def _close_listener(srv: socket.socket) -> None:
+    """Stop serving: wakes the thread blocked in accept() (a plain close does not)."""
+    try:
+        srv.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    srv.close()
 
 
 def put_tcp(frame, loc_kw, opts) -> ItemLocator:
@@ -180,7 +190,10 @@ def put_tcp(frame, loc_kw, opts) -> ItemLocator:
     port = srv.getsockname()[1]
     advertise = opts["advertise"] or (socket.getfqdn() if host in _WILDCARDS else host)
     token = os.urandom(16)
-    threading.Thread(target=_serve_tcp, args=(srv, frame, token, opts["timeout"]),
+    # the serving thread keeps its own deadline; the lease says the process serves
+    # an item (it must outlive its run's pool) and closes the port at exit
+    lease = leases.add(None, lambda: _close_listener(srv))
+    threading.Thread(target=_serve_tcp, args=(srv, frame, token, opts["timeout"], lease),
                      daemon=True, name="papy-io-tcp").start()
     addr = f"[{advertise}]:{port}" if ":" in advertise else f"{advertise}:{port}"
     return ItemLocator(address=addr, key=token.hex(), **loc_kw)
