@@ -144,6 +144,9 @@ class DaskSlot(ProgressReader):
             return f"the Dask cluster at {self.source.where} has fewer threads now"
         return f"the Dask slot {self.number} was closed"
 
+    def holds_items(self) -> bool:
+        return True   # a Dask worker may: keep the slots until the run ends
+
     def ask_stop(self) -> None:
         pass   # stop() only cancels futures: nothing to wait for
 

@@ -23,10 +23,10 @@ from .chain import Chain, attribute
 
 __all__ = ["TaskCall", "Mode", "PLAIN", "run_chunk", "reply_for", "split_produced", "picklable",
            "keep_inbox",
-           "SERIAL", "OFFSET", "STARTED"]
+           "SERIAL", "OFFSET", "STARTED", "HOLDING"]
 
 # fields of a progress array
-SERIAL, OFFSET, STARTED = 0, 1, 2
+SERIAL, OFFSET, STARTED, HOLDING = 0, 1, 2, 3   # HOLDING: see ProcessSlot.holds_items
 
 
 class TaskCall:

@@ -18,7 +18,9 @@ nothing takes the GIL from a busy consumer (a serial piper) just to sleep
 again.  What to do when a worker fails lives in :mod:`.recovery`: a dead
 process costs only the item it held, a timed-out item becomes a PiperError
 and its worker is replaced, a lost remote server's running chunk runs again
-one item per chunk, up to ``retries`` times.
+one item per chunk, up to ``retries`` times.  How the workers leave -- all
+asked at once, kept warm, or early once every item is evaluated -- lives in
+:mod:`.leaving`.
 
 The manager holds no reference to its IMap, so an IMap nobody uses any more
 is collected and its finalizer shuts the pool down.
@@ -34,6 +36,7 @@ from collections import deque
 from typing import Any
 
 from ..errors import IMapError
+from . import leaving
 from .feeding import feed
 from .pipes import Waiter
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
@@ -69,6 +72,7 @@ class PoolManager:
         self.nslots = 0
         self.nworkers = 0   # what the slots stand for: a Dask slot is half a thread
         self.started = self.stopping = self.stopped = False
+        self.left = False             # every item evaluated: the workers already left
         self.held = False             # a driver shuts the pool down itself
         self.failure: BaseException | None = None
         self.stop_timeout = 10.0
@@ -133,6 +137,7 @@ class PoolManager:
     def start_threads(self) -> None:
         if self._dispatcher is not None:
             return
+        self._send_tasks()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._dispatcher = threading.Thread(target=self._dispatch_guard, daemon=True,
@@ -142,6 +147,17 @@ class PoolManager:
             t.feeder = threading.Thread(target=feed, args=(self, t), daemon=True,
                                         name=f"papy-{self.name}-feed-{t.name}")
             t.feeder.start()
+
+    def _send_tasks(self) -> None:
+        """Give every worker every task's function now: a worker loads it while
+        the pool's threads start, not when its first chunk is waiting."""
+        for slot in self.slots:
+            for task in self.tasks:
+                if task.id not in slot.tasks:
+                    try:
+                        slot.send_task(task)
+                    except OSError:
+                        pass   # the worker died: its death is reported
 
     def wake(self) -> None:
         try:
@@ -209,7 +225,9 @@ class PoolManager:
                     return
                 if self.tasks and not self.held and all(t.finished() for t in self.tasks):
                     return   # every result consumed: nothing more can come
-            self._assign()
+            if not self.left:
+                self.left = leaving.early(self)
+                self._assign()
 
     def _handle(self, slot: Slot, msg: Message) -> None:
         if isinstance(msg, SlotEvent):
@@ -384,21 +402,4 @@ class PoolManager:
 
     def shutdown_slots(self, timeout: float) -> None:
         """Stop the workers -- or hand healthy idle ones back to be kept warm."""
-        slots, self.slots = self.slots, []
-        leaving = []
-        for s in slots:
-            try:
-                source = self.source_of.get(id(s))
-                if self.failure is None and source is not None and source.keep(s):
-                    continue
-                s.ask_stop()   # every worker exits at once; then wait for each
-                leaving.append(s)
-            except Exception:
-                log.exception("IMap %s: stopping worker %s", self.name, s.number)
-        for s in leaving:
-            try:
-                s.stop(timeout)
-            except Exception:
-                log.exception("IMap %s: stopping worker %s", self.name, s.number)
-        for src in self.sources:
-            src.close()   # also slots still reconnecting or not yet joined
+        leaving.shutdown(self, timeout)

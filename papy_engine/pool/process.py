@@ -30,7 +30,7 @@ from multiprocessing.sharedctypes import RawArray
 from typing import TYPE_CHECKING, Any
 
 from . import pipes, warm
-from .evaluate import Mode, reply_for, send_reply
+from .evaluate import HOLDING, Mode, reply_for, send_reply
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
 from .starting import context, default_start_method, start
 
@@ -104,6 +104,7 @@ def _serve(inbox, result_w, progress):
             _, serial, tid, start, items = msg
             func, name, mode = tasks[tid]
             reply = reply_for(func, name, mode, serial, start, items, progress)
+            progress[HOLDING] = _holding()   # known to the parent with the reply
             send_reply(result_w.send, reply, func, name, start, mode)
         elif kind == "task":
             _, tid, name, payload, mode = msg
@@ -115,8 +116,16 @@ def _serve(inbox, result_w, progress):
             leases = sys.modules.get("papy_engine.transfer.leases")
             if leases is not None:
                 leases.release_all()
+            progress[HOLDING] = 0
         elif kind == "stop":
             break
+
+
+def _holding() -> int:
+    """1 when this worker holds an item it dumped (direct transfer) that may still
+    be read: it must then stay up until the run ends."""
+    leases = sys.modules.get("papy_engine.transfer.leases")
+    return int(leases is not None and leases.holding())
 
 
 # -- the parent's side ------------------------------------------------------------------
@@ -132,7 +141,7 @@ class ProcessSlot(ProgressReader):
         self.result_r, result_w = ctx.Pipe(duplex=False)
         self._widened = pipes.widen(self.result_r, self.task_w)
         self._reader = pipes.Reader(self.result_r)
-        self.progress = RawArray("q", 3)   # int64: an offset is stored without converting it
+        self.progress = RawArray("q", 4)   # int64: an offset is stored without converting it
         fds = list(close_fds) if method == "fork" else []
         self.proc = ctx.Process(
             target=_child_main, name=f"papy-worker-{number}",
@@ -197,7 +206,7 @@ class ProcessSlot(ProgressReader):
         except (OSError, ValueError):
             return False
         self.tasks.clear()
-        self.progress[0] = self.progress[1] = self.progress[2] = 0
+        self.progress[0] = self.progress[1] = self.progress[2] = self.progress[3] = 0
         return True
 
     def drop_task(self, tid: int) -> None:
@@ -227,6 +236,9 @@ class ProcessSlot(ProgressReader):
             except ValueError:
                 return f"killed by signal {-code}"
         return f"exit code {code}"
+
+    def holds_items(self) -> bool:
+        return bool(self.progress[HOLDING])
 
     def ask_stop(self) -> None:
         if not self.asked_stop and not self.dead:

@@ -124,6 +124,11 @@ class Slot(Protocol):
     def exit_reason(self) -> str:
         """Why the worker is gone, for messages."""
 
+    def holds_items(self) -> bool:
+        """True when the worker may still serve an item it dumped for direct
+        transfer (a file, fifo, socket, shared memory): it must stay up until
+        the run ends.  A pool whose work is all done lets the others go early."""
+
     def ask_stop(self) -> None:
         """Ask the worker to exit and return at once: the manager asks every
         slot before it waits on any in :meth:`stop`, so that they exit together."""

@@ -115,6 +115,9 @@ class ThreadSlot(ProgressReader):
     def exit_reason(self) -> str:
         return "its item timed out" if self.timed_out else "it was retired"
 
+    def holds_items(self) -> bool:
+        return False   # items dumped in this process live until the run ends (leases)
+
     def ask_stop(self) -> None:
         if not self.retired:
             self.retired = True

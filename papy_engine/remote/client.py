@@ -273,6 +273,9 @@ class RemoteSlot(ProgressReader):
             return "its item timed out"
         return f"remote worker {self.address}: {self._reason or 'the connection was lost'}"
 
+    def holds_items(self) -> bool:
+        return True   # the server may: keep the connection until the run ends
+
     def ask_stop(self) -> None:
         pass   # closing the connection (stop) is already quick
 

@@ -1,6 +1,7 @@
 """The pool package: a new slot kind plugs in, abandoned pools go away, records."""
 import gc
 import multiprocessing
+from pathlib import Path
 
 import pytest
 
@@ -344,3 +345,44 @@ def test_process_workers_asked_to_stop_all_exit():
     for s in slots:
         s.stop(1.0)
         assert s.dead
+
+
+
+class MarksItsLoading:
+    """A task function that leaves a file where it is unpickled (in the worker)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        Path(self.path).touch()
+
+    def __call__(self, x):
+        return x
+
+
+def test_workers_get_every_task_s_function_as_the_pool_starts(tmp_path):
+    """A worker loads the functions while the pool's threads start, not when
+    its first chunk waits for them: here the input gives its first item only
+    once the worker has loaded the function."""
+    loaded = tmp_path / "loaded"
+
+    def items():
+        yield "loaded" if wait_until(loaded.exists, 10) else "not loaded"
+    assert list(IMap(MarksItsLoading(str(loaded)), items(), worker_num=1,
+                     worker_type="process")) == ["loaded"]
+
+
+def _workers():
+    return [p for p in multiprocessing.active_children() if p.name.startswith("papy-worker")]
+
+
+def test_workers_leave_once_the_work_is_done_before_results_are_taken():
+    """Every item evaluated and the input exhausted: the worker processes exit
+    (they take milliseconds to) while the results still wait to be taken."""
+    m = IMap(abs, range(-500, 0), worker_num=2, worker_type="process")
+    it = iter(m)
+    first = next(it)
+    assert wait_until(lambda: not _workers(), 10)
+    assert [first] + list(it) == [abs(x) for x in range(-500, 0)]
