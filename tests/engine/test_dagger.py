@@ -1,5 +1,8 @@
 """Dagger: graph edits, validation before change, deterministic order."""
+import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from papy_engine import Dagger, DaggerError, Piper
 
@@ -30,6 +33,27 @@ def test_cycle_is_refused_naming_pipers_and_nothing_changes():
     assert d.pipes() == [(a, b), (b, c)]
     with pytest.raises(DaggerError, match="itself"):
         d.add_pipe((a, a))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=2, max_size=4), max_size=12))
+def test_a_pipe_is_refused_exactly_when_networkx_sees_a_cycle(pipes):
+    """The Dagger's own reachability check against networkx as the oracle: each
+    pipe is added unless the graph with it would not be a DAG, and a refused
+    pipe changes nothing."""
+    nodes = [mk(f"p{i}") for i in range(7)]
+    d, oracle = Dagger(), nx.DiGraph()
+    for pipe in pipes:
+        trial = oracle.copy()
+        nx.add_path(trial, pipe)
+        if nx.is_directed_acyclic_graph(trial):
+            d.add_pipe([nodes[i] for i in pipe])
+            oracle = trial
+        else:
+            with pytest.raises(DaggerError, match="cycle|itself"):
+                d.add_pipe([nodes[i] for i in pipe])
+        assert sorted((u.name, v.name) for u, v in d.pipes()) == \
+            sorted((f"p{u}", f"p{v}") for u, v in oracle.edges)
 
 
 def test_unbalanced_pipe_is_refused_with_numbers():
