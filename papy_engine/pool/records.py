@@ -66,7 +66,8 @@ class Task:
     exhausted: bool = False
     error: BaseException | None = None   # the input iterable raised this
     # measured cost
-    cost: float | None = None       # seconds per item (moving average)
+    cost: float | None = None       # seconds per item (moving average, by items)
+    _cost_items: int = 0            # what the estimate counts for (note_cost)
     item_bytes: float = 0.0         # pickled bytes per item: the larger of in and out
     _bytes: dict = field(default_factory=lambda: {"in": 0.0, "out": 0.0})
     # results
@@ -87,8 +88,19 @@ class Task:
         return self.exhausted and self.consumed >= self.pulled
 
     def note_cost(self, busy: float, n: int) -> None:
-        cost = busy / n
-        self.cost = cost if self.cost is None else 0.5 * self.cost + 0.5 * cost
+        """Fold a chunk of ``n`` items that took ``busy`` seconds into the cost per item.
+
+        Weighted by items, the old estimate counting for at most as many items
+        as the new chunk: a cold worker's first one-item chunk (page faults,
+        first calls: 100x the steady cost) no longer holds the estimate up
+        while chunks grow, and a change of cost still shows within a chunk.
+        """
+        if self.cost is None:
+            self.cost, self._cost_items = busy / n, n
+            return
+        w = min(self._cost_items, n)
+        self.cost = (self.cost * w + busy) / (w + n)
+        self._cost_items = w + n
 
     def note_bytes(self, side: str, size: float) -> None:
         old = self._bytes[side]

@@ -191,3 +191,20 @@ def test_with_a_fixed_buffer_a_batch_taken_is_one_chunk():
         mgr.store(task, 10, list(range(10, 20)), 10, [], 0.01)
         got = [len(mgr.take(task, timeout=1).results) for _ in sizes]
         assert got == sizes and task.consumed == 20
+
+
+def test_a_cold_first_chunk_does_not_hold_the_cost_estimate_up():
+    """The cost per item is an average by items: a worker's first one-item
+    chunk (page faults, first calls) counts for one item, so the chunks that
+    follow grow at once; and a change of cost still shows within a chunk."""
+    from papy_engine.pool.records import Task
+    task = Task(0, "t", None, b"", None)
+    task.note_cost(1e-4, 1)              # 100 us: a cold worker's first item
+    task.note_cost(100 * 1e-6, 100)      # then 1 us per item
+    assert task.cost == pytest.approx((1e-4 + 1e-4) / 101)
+    assert task.cost < 2.1e-6            # (an average by chunks said 50 us)
+    for _ in range(20):
+        task.note_cost(4096 * 1e-6, 4096)
+    assert task.cost == pytest.approx(1e-6, rel=0.01)
+    task.note_cost(4096 * 1e-5, 4096)    # items became ten times dearer
+    assert task.cost == pytest.approx(5.5e-6, rel=0.01)
