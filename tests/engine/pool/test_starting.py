@@ -37,7 +37,7 @@ def _run(tmp_path, extra=""):
 
 def test_fork_server_workers_do_not_run_the_main_script_again(tmp_path):
     """The fork server runs the main script once; its five workers inherit it.
-    (multiprocessing alone re-ran it in every worker before CPython 3.13.8: a
+    (multiprocessing alone re-ran it in every worker before gh-126631's fix: a
     script that imports the engine paid ~0.2 s of imports per worker.)"""
     out, imports = _run(tmp_path)
     assert out.stdout.splitlines() == [str(sorted(abs(x) for x in range(-4, 4)))] * 2, \
