@@ -7,12 +7,12 @@ worker from a state where the engine's worker side and dill are already
 imported.  A worker also needs the program's main module, because items may
 be instances of classes defined there (pickled by reference).  multiprocessing
 re-runs the main script in every worker to get it, unless the fork server
-preloads it -- and on CPython 3.11 and 3.12 that preloading never happens: the
-server looks for a ``main_path`` its parent no longer passes (CPython issues
-gh-126631 and gh-137996, fixed in 3.13 and 3.14 in 2025).  A program whose main script imports the engine
-then paid ~0.2 s of imports (networkx) in every worker.  :func:`start_fork_server`
-passes the path, so the server runs the main script once and its workers
-inherit it.
+preloads it -- and on CPython 3.11 and 3.12 that preloading never happens:
+the server looks for a ``main_path`` its parent no longer passes (CPython
+issues gh-126631 and gh-137996, fixed in 3.13 and 3.14 in 2025).  A program
+whose main script imports the engine then paid ~0.2 s of imports (networkx)
+in every worker.  :func:`start_fork_server` passes the path, so the server
+runs the main script once and its workers inherit it.
 """
 from __future__ import annotations
 
