@@ -113,7 +113,7 @@ def _serve(inbox, result_w, progress):
             tasks.pop(msg[1], None)
         elif kind == "recycle":   # kept warm between runs: as fresh as a new worker
             tasks.clear()
-            leases = sys.modules.get("papy_engine.transfer.leases")
+            leases = _leases()
             if leases is not None:
                 leases.release_all()
             progress[HOLDING] = 0
@@ -121,10 +121,15 @@ def _serve(inbox, result_w, progress):
             break
 
 
+def _leases() -> Any:
+    """The leases module, once something in this worker dumped an item; else None."""
+    return sys.modules.get("papy_engine.transfer.leases")
+
+
 def _holding() -> int:
     """1 when this worker holds an item it dumped (direct transfer) that may still
     be read: it must then stay up until the run ends."""
-    leases = sys.modules.get("papy_engine.transfer.leases")
+    leases = _leases()
     return int(leases is not None and leases.holding())
 
 
