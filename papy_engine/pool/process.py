@@ -18,6 +18,7 @@ its sentinel, never a timeout.
 from __future__ import annotations
 
 import logging
+import multiprocessing.connection  # noqa: F401  (ctx.Pipe() would import it at a first pool)
 import os
 import pickle
 import queue
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["ProcessSlot", "ProcessSource"]
 
 log = logging.getLogger(__name__)
+
+if sys.platform != "win32":   # what starting a forked worker imports: ~2 ms of a first pool
+    import multiprocessing.popen_fork  # noqa: F401
 
 _dumps = ForkingPickler.dumps   # what Connection.send uses, so fds and sockets still work
 
@@ -97,6 +101,9 @@ def _serve(inbox, result_w, progress):
     # when the pickle needs it (a lambda, a closure): workers start faster.
     tasks: dict[int, tuple[Any, str, Mode]] = {}
     progress = memoryview(progress).cast("B").cast("q")
+
+    def send(reply: tuple) -> None:
+        pipes.send_bytes(result_w, _dumps(reply))
     while True:
         msg = inbox.get()
         kind = msg[0]
@@ -105,7 +112,7 @@ def _serve(inbox, result_w, progress):
             func, name, mode = tasks[tid]
             reply = reply_for(func, name, mode, serial, start, items, progress)
             progress[HOLDING] = _holding()   # known to the parent with the reply
-            send_reply(result_w.send, reply, func, name, start, mode)
+            send_reply(send, reply, func, name, start, mode)
         elif kind == "task":
             _, tid, name, payload, mode = msg
             tasks[tid] = (pickle.loads(payload), name, Mode(*mode))
@@ -173,22 +180,30 @@ class ProcessSlot(ProgressReader):
         return [self.result_r, self.proc.sentinel]
 
     def collect(self, ready: list, post: Post) -> bool:
-        if self.result_r not in ready and self.proc.sentinel not in ready:
+        died = self.proc.sentinel in ready
+        if self.result_r not in ready and not died:
             return True
         try:
-            while self._reader.ready():
-                with self._reader.recv() as data:
-                    msg, nbytes = pickle.loads(data), len(data)
-                if msg[0] == "done":
-                    post(self, Done(msg[1], msg[2], msg[3], msg[4], nbytes, msg[5]))
-                else:
-                    post(self, Raised(msg[1], msg[2]))
+            if died:   # what it sent before it died, then the end of the pipe
+                while self._reader.ready():
+                    self._post(self._reader.recv(), post)
+            else:      # one read for what the pipe holds
+                for data in self._reader.messages():
+                    self._post(data, post)
         except (EOFError, OSError):
             return False
         except Exception:
             log.exception("unreadable reply from worker %s", self.number)
             return False
-        return self.proc.sentinel not in ready
+        return not died
+
+    def _post(self, data: memoryview, post: Post) -> None:
+        with data:
+            msg, nbytes = pickle.loads(data), len(data)
+        if msg[0] == "done":
+            post(self, Done(msg[1], msg[2], msg[3], msg[4], nbytes, msg[5]))
+        else:
+            post(self, Raised(msg[1], msg[2]))
 
     def send_task(self, task: Task) -> None:
         self.task_w.send(("task", task.id, task.name, task.payload, tuple(task.mode)))
@@ -196,7 +211,7 @@ class ProcessSlot(ProgressReader):
 
     def send_chunk(self, serial: int, task: Task, start: int, items: list) -> int:
         data = _dumps(("chunk", serial, task.id, start, items))
-        self.task_w.send_bytes(data)
+        pipes.send_bytes(self.task_w, data)
         return len(data)
 
     def alive(self) -> bool:
