@@ -8,9 +8,8 @@ start.  Threads of a run::
                                      parallel pipers are IMap tasks with their own
                                      feeder threads and the IMap's dispatcher
 
-A drain thread per output piper pulls batches until its stream ends; a
-monitor thread waits for the drains, stops the pools and sets the final
-state.  ``stop()`` never discards work: it ends the inputs at the gate and
+A drain thread per output piper pulls batches until its stream ends; the
+last one to end stops the pools and sets the final state.  ``stop()`` never discards work: it ends the inputs at the gate and
 lets every item that was already pulled flow out, as a result or a
 placeholder.  The Plumber keeps the graph and its listeners; the Run reads
 the graph once, when it is made.
@@ -66,7 +65,7 @@ class Run:
         self._announced = "idle"   # the state once logged and told to listeners
         self.failure: BaseException | None = None
         self._stop_requested = False
-        self._threads: list[threading.Thread] = []
+        self._draining = 0   # drain threads not yet ended
         self._pipers = graph.postorder()
         self._drivers = self._claim_pools(self._pipers)
         self.recorder = Recorder(graph, self._pipers, [_length(d) for d in datas],
@@ -119,12 +118,12 @@ class Run:
         leases.begin_run()
         self._wiring.gate.set(open=True)
         self._set_state("running")
+        self._draining = len(self._wiring.outputs)
         for p, stream in self._wiring.outputs:
-            t = threading.Thread(target=self._drain, args=(p, stream), daemon=True,
-                                 name=f"papy-drain-{p.name}")
-            self._threads.append(t)
-            t.start()
-        threading.Thread(target=self._monitor, name="papy-monitor", daemon=True).start()
+            threading.Thread(target=self._drain, args=(p, stream), daemon=True,
+                             name=f"papy-drain-{p.name}").start()
+        if not self._wiring.outputs:
+            threading.Thread(target=self._finish, name="papy-finish", daemon=True).start()
 
     def _drain(self, p: Piper, stream: Iterator[list]) -> None:
         try:
@@ -132,6 +131,12 @@ class Run:
                 pass
         except BaseException as exc:
             self._fail(exc, p)
+        finally:
+            with self.lock:
+                self._draining -= 1
+                last = self._draining == 0
+            if last:   # the last drain to end ends the run (a thread less to start)
+                self._finish()
 
     def is_debug_error(self, exc: BaseException) -> bool:
         """An error of a ``debug=True`` piper (raised from wait()), not of the engine."""
@@ -157,9 +162,8 @@ class Run:
         for d in self._drivers:
             d.stop(timeout=1.0)
 
-    def _monitor(self) -> None:
-        for t in self._threads:
-            t.join()
+    def _finish(self) -> None:
+        """Once every drain ended: stop the pools and set the final state."""
         for d in self._drivers:
             d.stop()
         leases.end_run()  # items dumped here and never loaded (pool workers exited)
