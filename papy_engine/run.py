@@ -118,12 +118,10 @@ class Run:
         leases.begin_run()
         self._wiring.gate.set(open=True)
         self._set_state("running")
-        self._draining = len(self._wiring.outputs)
+        self._draining = len(self._wiring.outputs)   # a pipeline has at least one
         for p, stream in self._wiring.outputs:
             threading.Thread(target=self._drain, args=(p, stream), daemon=True,
                              name=f"papy-drain-{p.name}").start()
-        if not self._wiring.outputs:
-            threading.Thread(target=self._finish, name="papy-finish", daemon=True).start()
 
     def _drain(self, p: Piper, stream: Iterator[list]) -> None:
         try:

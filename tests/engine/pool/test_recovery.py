@@ -161,7 +161,7 @@ def test_stop_with_a_hung_item_still_returns_with_timeout():
     assert len(p.results["hang_every_4th"]) == p.stats["inputs"]["hang_every_4th"]
 
 
-ENGINE_THREADS = ("papy-drain", "papy-finish", "papy-imap", "papy-thread", "papy-reader")
+ENGINE_THREADS = ("papy-drain", "papy-imap", "papy-thread", "papy-reader")
 
 
 def _threads():
