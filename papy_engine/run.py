@@ -9,10 +9,10 @@ start.  Threads of a run::
                                      feeder threads and the IMap's dispatcher
 
 A drain thread per output piper pulls batches until its stream ends; the
-last one to end stops the pools and sets the final state.  ``stop()`` never discards work: it ends the inputs at the gate and
-lets every item that was already pulled flow out, as a result or a
-placeholder.  The Plumber keeps the graph and its listeners; the Run reads
-the graph once, when it is made.
+last one to end stops the pools and sets the final state.  ``stop()`` never
+discards work: it ends the inputs at the gate and lets every item that was
+already pulled flow out, as a result or a placeholder.  The Plumber keeps
+the graph and its listeners; the Run reads the graph once, when it is made.
 """
 from __future__ import annotations
 
