@@ -9,9 +9,15 @@ computed and flow downstream through the pipeline instead of stopping it.
 
 Placeholders carry only plain strings and ints, so they pickle across
 processes and hosts even when the original exception object would not.
+
+Evaluation checks every item for a placeholder before it takes its fast
+path.  A :class:`Checked` list spares it that check: the engine builds one
+only where it has proof, a message unpickled without making a single
+placeholder (:func:`made_here` counts them, per thread).
 """
 from __future__ import annotations
 
+import threading
 import traceback as _tb
 from typing import Any, TypeGuard
 
@@ -25,8 +31,39 @@ class PapyError(Exception):
     """Base class of every error raised by PaPy."""
 
 
+_made = threading.local()   # placeholders each thread has made (see made_here)
+
+
+def made_here() -> int:
+    """How many placeholders the calling thread has made so far, unpickled or new.
+
+    Unchanged across ``pickle.loads(data)`` means ``data`` held none: every
+    instance is made by ``_Placeholder.__new__``, and in the thread that
+    unpickles it.
+    """
+    return getattr(_made, "n", 0)
+
+
+class Checked(list):
+    """A list of items known to hold no placeholder (see :func:`made_here`).
+
+    The engine's evaluation then skips its per-item check; a plain list
+    means "not known".  Slices, concatenations and pickles are plain lists
+    again: the proof holds only where it was made.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return (list, (), None, iter(self))
+
+
 class _Placeholder(PapyError):
     """Common behaviour of :class:`WorkerError` and :class:`PiperError`."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        _made.n = getattr(_made, "n", 0) + 1
+        return super().__new__(cls, *args, **kwargs)
 
     _FIELDS = ("exc_type", "message", "traceback", "function", "piper", "index")
     # Optional extras: pickled only when set, and not part of equality.

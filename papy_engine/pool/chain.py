@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import PiperError, WorkerError, _Placeholder
+from ..errors import Checked, PiperError, WorkerError, _Placeholder
 
 __all__ = ["Chain", "SAMPLE"]
 
@@ -140,7 +140,7 @@ def _nest(funcs: tuple, src: Any) -> Any:
 
 def _plain_runs(items: list, lo: int) -> list[tuple[int, int]]:
     """The ``(lo, hi)`` spans of ``items[lo:]`` between placeholders."""
-    if _PLACEHOLDERS.isdisjoint(map(type, items)):
+    if type(items) is Checked or _PLACEHOLDERS.isdisjoint(map(type, items)):
         return [(lo, len(items))]
     spans = []
     for off in range(lo, len(items)):

@@ -30,6 +30,7 @@ from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import RawArray
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Checked, made_here
 from . import pipes, warm
 from .evaluate import HOLDING, Mode, reply_for, send_reply
 from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
@@ -80,7 +81,10 @@ def _child_main(task_r, result_w, progress, close_fds, stdio=None):
     def reader():
         try:
             while True:
+                made = made_here()
                 msg = task_r.recv()
+                if msg[0] == "chunk" and made_here() == made:   # no placeholder in it
+                    msg = (*msg[:4], Checked(msg[4]))
                 inbox.put(msg)
                 if msg[0] == "stop":
                     return
@@ -198,10 +202,12 @@ class ProcessSlot(ProgressReader):
         return not died
 
     def _post(self, data: memoryview, post: Post) -> None:
+        made = made_here()
         with data:
             msg, nbytes = pickle.loads(data), len(data)
         if msg[0] == "done":
-            post(self, Done(msg[1], msg[2], msg[3], msg[4], nbytes, msg[5]))
+            results = Checked(msg[2]) if made_here() == made else msg[2]
+            post(self, Done(msg[1], results, msg[3], msg[4], nbytes, msg[5]))
         else:
             post(self, Raised(msg[1], msg[2]))
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..errors import Checked
 from .evaluate import PLAIN, Mode
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class Task:
             # (a serial piper) a hand-over, whatever its size
             while (nxt := self.results.get(self.next_out)) and n + nxt[1] <= join:
                 del self.results[self.next_out]
-                results = results + nxt[0]     # a new list: the stored ones are not ours
+                results = _joined(results, nxt[0])
                 output, n, self.next_out = output + nxt[2], n + nxt[1], self.next_out + nxt[1]
         else:
             if not self.arrived:
@@ -201,3 +202,13 @@ class InFlight:
     task: Task
     start: int
     items: list
+
+
+def _joined(a: list, b: list) -> list:
+    """A new list of ``a`` then ``b`` (the stored ones are not ours), still
+    :class:`Checked` when both are."""
+    if type(a) is Checked and type(b) is Checked:
+        joined = Checked(a)
+        joined.extend(b)
+        return joined
+    return a + b
