@@ -61,10 +61,6 @@ class Checked(list):
 class _Placeholder(PapyError):
     """Common behaviour of :class:`WorkerError` and :class:`PiperError`."""
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        _made.n = getattr(_made, "n", 0) + 1
-        return super().__new__(cls, *args, **kwargs)
-
     _FIELDS = ("exc_type", "message", "traceback", "function", "piper", "index")
     # Optional extras: pickled only when set, and not part of equality.
     # ``exception`` is the original exception object (when it pickles), kept
@@ -73,6 +69,10 @@ class _Placeholder(PapyError):
     # (None when it was too large or could not be pickled: ``inbox_note``
     # then says so and shows the start of its repr).
     _EXTRAS = ("exception", "inbox", "inbox_note")
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        _made.n = getattr(_made, "n", 0) + 1   # every instance, new or unpickled
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, message: str = "", *, exc_type: str | None = None,
                  traceback: str = "", function: str | None = None,
@@ -191,3 +191,12 @@ def raise_worker_error(err: _Placeholder) -> None:
 def is_placeholder(obj: object) -> TypeGuard[_Placeholder]:
     """Return True when ``obj`` is a :class:`WorkerError` or :class:`PiperError`."""
     return isinstance(obj, _Placeholder)
+
+
+PLACEHOLDER_TYPES = frozenset({WorkerError, PiperError})   # exact types: one set lookup
+
+
+def none_is_placeholder(items: list) -> bool:
+    """True when no item of ``items`` is a placeholder: known for a
+    :class:`Checked` list, else one pass over the items' types in C."""
+    return type(items) is Checked or PLACEHOLDER_TYPES.isdisjoint(map(type, items))

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import Checked, PapyError, PiperError, WorkerError, _Placeholder
+from .errors import PapyError, WorkerError, _Placeholder, none_is_placeholder
 
 __all__ = ["Worker", "imports", "func_name"]
 
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 # Exactly the placeholder classes: a set lookup on the class is the cheapest
 # per-item test on the hot path (see Worker.map).
-_PLACEHOLDER_TYPES = frozenset({WorkerError, PiperError})
 
 
 def func_name(func: Callable) -> str:
@@ -120,8 +119,7 @@ class Worker:
         runs as ``map`` over ``zip(items)`` in C, at the cost of the calls alone.
         """
         if boxed and len(self.functions) == 1 and not self.args[0] and not self.kwargs[0] \
-                and not self.debug and (type(items) is Checked
-                                        or _PLACEHOLDER_TYPES.isdisjoint(map(type, items))):
+                and not self.debug and none_is_placeholder(items):
             if progress is not None:
                 progress[1] = -1 if len(items) > 1 else 0
             return self._map_fast(self.functions[0], items)

@@ -19,11 +19,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import Checked, PiperError, WorkerError, _Placeholder
+from ..errors import PLACEHOLDER_TYPES, _Placeholder, none_is_placeholder
 
 __all__ = ["Chain", "SAMPLE"]
 
-_PLACEHOLDERS = frozenset({WorkerError, PiperError})
 SAMPLE = 8   # items of each chunk evaluated stage by stage, with the clock
 
 
@@ -140,11 +139,11 @@ def _nest(funcs: tuple, src: Any) -> Any:
 
 def _plain_runs(items: list, lo: int) -> list[tuple[int, int]]:
     """The ``(lo, hi)`` spans of ``items[lo:]`` between placeholders."""
-    if type(items) is Checked or _PLACEHOLDERS.isdisjoint(map(type, items)):
+    if none_is_placeholder(items):
         return [(lo, len(items))]
     spans = []
     for off in range(lo, len(items)):
-        if items[off].__class__ in _PLACEHOLDERS:
+        if items[off].__class__ in PLACEHOLDER_TYPES:
             spans.append((lo, off))
             lo = off + 1
     spans.append((lo, len(items)))

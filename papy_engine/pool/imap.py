@@ -22,7 +22,7 @@ from typing import Any
 
 import dill
 
-from ..errors import IMapError, PiperError, WorkerError, raise_worker_error
+from ..errors import PLACEHOLDER_TYPES, IMapError, raise_worker_error
 from .evaluate import PLAIN, Mode, TaskCall
 from .dask_cluster import check_dask
 from .manager import PoolManager
@@ -35,7 +35,6 @@ __all__ = ["IMap", "Driver"]
 log = logging.getLogger(__name__)
 
 _names = itertools.count()
-_PLACEHOLDERS = frozenset({WorkerError, PiperError})
 
 
 class IMap:
@@ -239,7 +238,7 @@ class IMap:
             if t.items:
                 break
         x = t.items.popleft()
-        if t.standalone and x.__class__ in _PLACEHOLDERS:
+        if t.standalone and x.__class__ in PLACEHOLDER_TYPES:
             raise_worker_error(x)
         return x
 
@@ -354,7 +353,7 @@ class _Results:
         items = self._items
         if items and not self._imap._closed:
             x = items.popleft()
-            if self._raises and x.__class__ in _PLACEHOLDERS:
+            if self._raises and x.__class__ in PLACEHOLDER_TYPES:
                 raise_worker_error(x)
             return x
         return self._imap.next(task=self._task)
