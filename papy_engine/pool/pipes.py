@@ -1,10 +1,11 @@
 """The pipes between the pool and its worker processes: size, reading, waiting.
 
-A worker's reply may be a chunk of 1 MiB of pickles.  These keep moving it
-cheap for a driving process whose serial piper keeps the GIL busy:
+A chunk sent to a worker may hold 1 MiB of pickles, its reply 2 MiB.  These
+keep moving them cheap for a driving process whose serial piper keeps the
+GIL busy:
 
-* :func:`widen` gives a pipe room for a whole chunk (Linux ``F_SETPIPE_SZ``),
-  so it moves in one read instead of sixteen, each of which took the GIL
+* :func:`widen` gives a pipe room for a whole chunk, or half a reply (Linux
+  ``F_SETPIPE_SZ``), so it moves in one read instead of sixteen, each of which took the GIL
   back; at most :data:`PIPE_BUDGET` pipes at a time, since past the user's
   ``pipe-user-pages-soft`` (64 MiB) the kernel gives every new pipe one page.
 * :class:`Reader` reads a :class:`multiprocessing.connection.Connection`'s
@@ -35,7 +36,7 @@ except ImportError:   # not POSIX
 
 __all__ = ["Reader", "Waiter", "send_bytes", "widen", "narrowed", "PIPE_BYTES", "PIPE_BUDGET"]
 
-PIPE_BYTES = 2**20         # a chunk (policy.MAX_CHUNK_BYTES); the default pipe-max-size
+PIPE_BYTES = 2**20         # a chunk sent (policy.MAX_CHUNK_BYTES); the default pipe-max-size
 PIPE_BUDGET = 16           # pipes widened at a time: 16 MiB of kernel buffers
 KEEP_BYTES = 4 * 2**20     # a reader keeps a buffer this large; larger messages get their own
 _widened = [0]             # pipes widened and still open

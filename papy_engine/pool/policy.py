@@ -11,7 +11,10 @@ costs ten local ones), so a few fast first items do not license thousands
 of slow ones.
 
 Chunks aim at a slot's target of measured work per message (about 10 ms
-for local workers), capped in items and bytes.  Until a task's cost is
+for local workers), capped in items and bytes: a chunk sent fits a pipe
+(1 MiB), so the dispatcher never waits to write one; a reply may be twice
+that, since every reply costs the driving process a hand-over whatever its
+size, and a worker may wait for the dispatcher to read the second half.  Until a task's cost is
 known its chunks hold one item, so its first items spread over idle
 workers; expensive items are shared out more finely as the queue runs low
 (guided scheduling, down to a fifth of the target), so that no worker is
@@ -31,7 +34,8 @@ __all__ = ["Limits", "ends_soon", "DEFAULT_STRIDE", "MAX_OUTSTANDING", "TARGET_C
 DEFAULT_STRIDE = 16384
 TARGET_INFLIGHT_S = 0.5          # default: work held in flight per worker
 MAX_INFLIGHT_BYTES = 64 * 2**20  # default: pickled bytes a task holds in flight
-MAX_CHUNK_BYTES = 1 * 2**20      # pickled bytes per chunk message
+MAX_CHUNK_BYTES = 1 * 2**20      # pickled bytes per chunk sent: it fits a widened pipe
+MAX_REPLY_BYTES = 2 * 2**20      # pickled bytes per reply: see chunk_size
 MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
 MAX_OUTSTANDING = 2              # chunks per slot: one running, one waiting
 
@@ -123,8 +127,10 @@ class Limits:
         n = max(1, nslots)
         cap = max(1, min(MAX_CHUNK_ITEMS, self.max_pull() // n))
         size = max(1, min(cap, int(target_s / max(task.cost, 1e-9))))
-        if task.item_bytes:
-            size = max(1, min(size, int(MAX_CHUNK_BYTES / task.item_bytes)))
+        if task.in_bytes:    # the dispatcher never waits on a full pipe
+            size = max(1, min(size, int(MAX_CHUNK_BYTES / task.in_bytes)))
+        if task.out_bytes:   # a worker may: half as many replies for large results
+            size = max(1, min(size, int(MAX_REPLY_BYTES / task.out_bytes)))
         floor = max(1, int(0.2 * target_s / max(task.cost, 1e-9)))
         if size > floor:   # guided scheduling, down to a fifth of the target's work
             size = max(floor, min(size, -(-waiting // (2 * n))))

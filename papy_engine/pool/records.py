@@ -70,7 +70,8 @@ class Task:
     cost: float | None = None       # seconds per item (moving average, by items)
     _cost_items: int = 0            # what the estimate counts for (note_cost)
     item_bytes: float = 0.0         # pickled bytes per item: the larger of in and out
-    _bytes: dict = field(default_factory=lambda: {"in": 0.0, "out": 0.0})
+    in_bytes: float = 0.0           # ... sent to a worker (a moving average)
+    out_bytes: float = 0.0          # ... of its result
     # results
     results: dict[int, tuple[list, int, str]] = field(default_factory=dict)
     #   start -> (results, n items, printed output)
@@ -104,9 +105,12 @@ class Task:
         self._cost_items = w + n
 
     def note_bytes(self, side: str, size: float) -> None:
-        old = self._bytes[side]
-        self._bytes[side] = size if not old else 0.5 * old + 0.5 * size
-        self.item_bytes = max(self._bytes.values())
+        """Fold a chunk's pickled bytes per item, ``side`` "in" or "out", into
+        the moving average."""
+        attr = "in_bytes" if side == "in" else "out_bytes"
+        old = getattr(self, attr)
+        setattr(self, attr, size if not old else 0.5 * old + 0.5 * size)
+        self.item_bytes = max(self.in_bytes, self.out_bytes)
 
     def store(self, start: int, results: list, n: int, output: str = "") -> None:
         """Keep the results of the ``n`` items from ``start`` until taken."""

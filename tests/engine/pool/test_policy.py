@@ -4,7 +4,7 @@ import time
 import pytest
 
 from papy_engine import IMap, Piper, Plumber
-from papy_engine.pool.policy import MAX_CHUNK_BYTES
+from papy_engine.pool.policy import MAX_CHUNK_BYTES, MAX_REPLY_BYTES
 from papy_engine.pool.records import MERGE_ITEMS
 from papy_engine.wiring import TARGET_PULL_S
 
@@ -36,7 +36,7 @@ def test_a_slow_consumer_holds_the_input_back_to_a_few_chunks(kind):
     p.start([source()])
     p.run()
     assert p.wait(100) and p.stats["pipers"]["sink"]["in"] == 60_000
-    per_chunk = MAX_CHUNK_BYTES // 1024          # 1 KiB items
+    per_chunk = MAX_REPLY_BYTES // 1024          # 1 KiB results
     pull = int(TARGET_PULL_S / 10e-6)            # the input's pull: 50 ms of the sink's work
     # may_pull's bound with n = 2 workers: fewer than 3n chunks queued or
     # running and fewer than n waiting for the sink (4n = 8 chunks held by the
@@ -211,3 +211,50 @@ def test_a_cold_first_chunk_does_not_hold_the_cost_estimate_up():
     assert task.cost == pytest.approx(1e-6, rel=0.01)
     task.note_cost(4096 * 1e-5, 4096)    # items became ten times dearer
     assert task.cost == pytest.approx(5.5e-6, rel=0.01)
+
+
+def test_a_chunk_fits_a_pipe_one_way_and_its_reply_may_be_twice_that():
+    """A chunk sent holds at most MAX_CHUNK_BYTES of pickles (it fits a
+    widened pipe, so the dispatcher never waits to write it); its reply may
+    hold MAX_REPLY_BYTES (every reply costs the driving process a hand-over:
+    large results come in half as many)."""
+    from papy_engine.pool.policy import Limits
+    from papy_engine.pool.records import Task
+    limits = Limits(None, None)
+    task = Task(0, "t", None, b"", None, budget=10**6)
+    task.cost = 1e-7                                   # cheap: bytes decide
+    task.note_bytes("in", 1024)
+    assert limits.chunk_size(task, 2, 10**6) == MAX_CHUNK_BYTES // 1024
+    small_in = Task(1, "u", None, b"", None, budget=10**6)
+    small_in.cost = 1e-7
+    small_in.note_bytes("in", 8)
+    small_in.note_bytes("out", 1024)
+    assert limits.chunk_size(small_in, 2, 10**6) == MAX_REPLY_BYTES // 1024
+    assert MAX_REPLY_BYTES == 2 * MAX_CHUNK_BYTES
+    task.note_bytes("out", 1024)                       # both: the chunk sent binds
+    assert limits.chunk_size(task, 2, 10**6) == MAX_CHUNK_BYTES // 1024
+    assert task.item_bytes == 1024 and small_in.item_bytes == 1024
+
+
+def test_large_results_come_in_replies_larger_than_a_pipe(monkeypatch):
+    """Real workers: 1 KiB results of cheap items come back in replies of up
+    to MAX_REPLY_BYTES, over a pipe of half that (the dispatcher reads a
+    reply in two parts), every result whole and in order."""
+    from papy_engine.pool import pipes
+    from papy_engine.pool.process import ProcessSlot
+    sizes = []
+    post = ProcessSlot._post
+
+    def measured(self, data, handle):
+        sizes.append(len(data))
+        return post(self, data, handle)
+    monkeypatch.setattr(ProcessSlot, "_post", measured)
+    n = 30_000
+    with IMap(_stamped, range(n), worker_num=2, worker_type="process") as m:
+        got = list(m)
+    assert got == [_stamped(i) for i in range(n)]
+    assert pipes.PIPE_BYTES < max(sizes) <= MAX_REPLY_BYTES + 64 * 1024, max(sizes)
+
+
+def _stamped(i):
+    return i.to_bytes(8, "little") * 128       # 1 KiB, its own for every item
