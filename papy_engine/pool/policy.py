@@ -14,11 +14,12 @@ Chunks aim at a slot's target of measured work per message (about 10 ms
 for local workers), capped in items and bytes: a chunk sent fits a pipe
 (1 MiB), so the dispatcher never waits to write one; a reply may be twice
 that, since every reply costs the driving process a hand-over whatever its
-size, and a worker may wait for the dispatcher to read the second half.  Until a task's cost is
-known its chunks hold one item, so its first items spread over idle
-workers; expensive items are shared out more finely as the queue runs low
-(guided scheduling, down to a fifth of the target), so that no worker is
-left with a long tail.  A chunk may take items from several pulls.
+size, and a worker may wait for the dispatcher to read the second half.
+Until a task's cost is known its chunks hold one item, so its first items
+spread over idle workers; expensive items are shared out more finely as the
+queue runs low (guided scheduling, down to a fifth of the target), so that
+no worker is left with a long tail.  A chunk may take items from several
+pulls.
 These functions are called under the pool manager's lock.
 """
 from __future__ import annotations
