@@ -5,9 +5,10 @@ keep moving them cheap for a driving process whose serial piper keeps the
 GIL busy:
 
 * :func:`widen` gives a pipe room for a whole chunk, or half a reply (Linux
-  ``F_SETPIPE_SZ``), so it moves in one read instead of sixteen, each of which took the GIL
-  back; at most :data:`PIPE_BUDGET` pipes at a time, since past the user's
-  ``pipe-user-pages-soft`` (64 MiB) the kernel gives every new pipe one page.
+  ``F_SETPIPE_SZ``), so a chunk moves in one read instead of sixteen, each
+  of which took the GIL back; at most :data:`PIPE_BUDGET` pipes at a time,
+  since past the user's ``pipe-user-pages-soft`` (64 MiB) the kernel gives
+  every new pipe one page.
 * :class:`Reader` reads a :class:`multiprocessing.connection.Connection`'s
   messages (same framing) into one reusable buffer with ``os.readv``: the
   kernel copies into it with the GIL released, where ``recv_bytes`` maps a

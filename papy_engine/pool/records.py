@@ -69,9 +69,8 @@ class Task:
     # measured cost
     cost: float | None = None       # seconds per item (moving average, by items)
     _cost_items: int = 0            # what the estimate counts for (note_cost)
-    item_bytes: float = 0.0         # pickled bytes per item: the larger of in and out
-    in_bytes: float = 0.0           # ... sent to a worker (a moving average)
-    out_bytes: float = 0.0          # ... of its result
+    in_bytes: float = 0.0           # pickled bytes per item sent (a moving average)
+    out_bytes: float = 0.0          # ... per result
     # results
     results: dict[int, tuple[list, int, str]] = field(default_factory=dict)
     #   start -> (results, n items, printed output)
@@ -106,11 +105,16 @@ class Task:
 
     def note_bytes(self, side: str, size: float) -> None:
         """Fold a chunk's pickled bytes per item, ``side`` "in" or "out", into
-        the moving average."""
-        attr = "in_bytes" if side == "in" else "out_bytes"
-        old = getattr(self, attr)
-        setattr(self, attr, size if not old else 0.5 * old + 0.5 * size)
-        self.item_bytes = max(self.in_bytes, self.out_bytes)
+        its moving average."""
+        if side == "in":
+            self.in_bytes = _averaged(self.in_bytes, size)
+        else:
+            self.out_bytes = _averaged(self.out_bytes, size)
+
+    @property
+    def item_bytes(self) -> float:
+        """Pickled bytes per item: the larger of what is sent and what comes back."""
+        return max(self.in_bytes, self.out_bytes)
 
     def store(self, start: int, results: list, n: int, output: str = "") -> None:
         """Keep the results of the ``n`` items from ``start`` until taken."""
@@ -206,6 +210,10 @@ class InFlight:
     task: Task
     start: int
     items: list
+
+
+def _averaged(old: float, new: float) -> float:
+    return new if not old else 0.5 * old + 0.5 * new
 
 
 def _joined(a: list, b: list) -> list:
