@@ -19,9 +19,6 @@ __all__ = ["Worker", "imports", "func_name"]
 
 log = logging.getLogger(__name__)
 
-# Exactly the placeholder classes: a set lookup on the class is the cheapest
-# per-item test on the hot path (see Worker.map).
-
 
 def func_name(func: Callable) -> str:
     """A readable name for ``func`` (its ``__name__``, or its type's)."""
