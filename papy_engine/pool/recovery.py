@@ -255,17 +255,25 @@ class Recovery:
 
     # -- items that cannot be sent ------------------------------------------------------
     def unpicklable(self, task: Task, start: int, chunk: list, exc: Exception) -> None:
-        """Answer the items that cannot be pickled here; the others go back in the queue."""
+        """Answer the items that cannot be pickled here; the others go back in the queue.
+
+        Each item is tried alone with plain pickle.  An item that fails to
+        go out alone is answered with the slot's own error even if plain
+        pickle takes it (a reducer registered for the pool's pickler only):
+        sent back again it would fail again, forever.
+        """
         results: list[WorkerError | None] = []  # None: the item pickles
         for i, item in enumerate(chunk):
-            try:
-                pickle.dumps(item)
-                results.append(None)
-            except Exception as e:
-                results.append(WorkerError(
-                    f"the input item ({type(item).__name__}) cannot be sent to a worker "
-                    f"process: {e}", exc_type="PicklingError", piper=task.name,
-                    index=start + i))
+            error: Exception | None = exc if len(chunk) == 1 else None
+            if error is None:
+                try:
+                    pickle.dumps(item)
+                except Exception as e:
+                    error = e
+            results.append(None if error is None else WorkerError(
+                f"the input item ({type(item).__name__}) cannot be sent to a worker "
+                f"process: {error}", exc_type="PicklingError", piper=task.name,
+                index=start + i))
         for i in reversed(range(len(chunk))):
             if results[i] is None:
                 self._requeue(Pending(task, start + i, [chunk[i]]))

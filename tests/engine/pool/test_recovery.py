@@ -149,6 +149,36 @@ def test_unpicklable_input_becomes_a_placeholder():
     assert isinstance(res[1], WorkerError) and "cannot be sent to a worker" in res[1].message
 
 
+class OnlyPlainPickle:
+    """Plain pickle takes it; the pool's pickler (ForkingPickler) refuses it."""
+
+    def __init__(self, v):
+        self.v = v
+
+
+def _refuse(obj):
+    raise TypeError("no ForkingPickler for this one")
+
+
+@pytest.fixture
+def refused_by_the_pool_pickler():
+    from multiprocessing.reduction import ForkingPickler, register
+    register(OnlyPlainPickle, _refuse)
+    yield
+    del ForkingPickler._extra_reducers[OnlyPlainPickle]
+
+
+@pytest.mark.timeout(30)
+def test_input_only_plain_pickle_takes_becomes_a_placeholder(refused_by_the_pool_pickler):
+    # Tried alone with plain pickle, the item passes: it used to go back in
+    # the queue, fail to go out again, and so on forever -- a run that hung.
+    data = [1, 2, OnlyPlainPickle(3), 4, 5]
+    p, res = run_one(lambda inbox: inbox[0], data, wait_s=20)
+    assert p.state == "finished"
+    assert [res[i] for i in (0, 1, 3, 4)] == [1, 2, 4, 5]
+    assert isinstance(res[2], WorkerError) and res[2].index == 2
+    assert "no ForkingPickler for this one" in res[2].message
+
 def test_stop_with_a_hung_item_still_returns_with_timeout():
     imap = IMap(worker_num=2)
     p = Plumber()
