@@ -183,7 +183,7 @@ class DaskSource:
 
     # -- what the slots use ------------------------------------------------------------
     def add_task(self, task: Task) -> None:
-        self.payloads[task.id] = (task.name, task.payload)
+        self.payloads[task.id] = (task.name, task.shipped())
 
     def submit(self, slot: DaskSlot, call: tuple) -> Any:
         """Submit one chunk as a Dask task (from the dispatcher or the collector)."""

@@ -116,6 +116,22 @@ class IMap:
                             "worker_remote or dask)")
         return kinds
 
+    def _ships_tasks(self) -> bool:
+        """True when some worker runs in another process: tasks travel pickled.
+
+        A pool of threads calls the function itself, so a function holding
+        what cannot be pickled (a database connection, a lock) is fine there.
+        """
+        return bool((self.worker_type != "thread" and self.local_workers())
+                    or self.worker_remote or self.dask is not None)
+
+    def _pickled(self, func: Any, name: str) -> bytes:
+        try:
+            return dill.dumps(func, recurse=True)
+        except Exception as exc:
+            raise IMapError(f"IMap {self.name!r}: task {name!r} cannot be sent to worker "
+                            f"processes: {exc}") from exc
+
     def _new_session(self) -> PoolManager:
         mgr = PoolManager(self.name, Limits(self.stride, self.buffer), self.retries)
         # the pool goes down with the IMap: the manager never refers back to it
@@ -151,11 +167,7 @@ class IMap:
         if timeout is not None and (isinstance(timeout, bool)
                                     or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise IMapError(f"timeout must be a number > 0 or None (got {timeout!r})")
-        try:
-            payload = dill.dumps(func, recurse=True)
-        except Exception as exc:
-            raise IMapError(f"IMap {self.name!r}: task {name!r} cannot be sent to worker "
-                            f"processes: {exc}") from exc
+        payload = self._pickled(func, name) if self._ships_tasks() else None
         self._closed = False
         tasks = self._mgr.tasks
         task = Task(len(tasks), name, func, payload, batches, timeout, on_chunk,
@@ -173,6 +185,10 @@ class IMap:
     def _start_workers(self) -> None:
         """Start the workers (before any thread of ours, so fork stays safe)."""
         if not self._mgr.started:
+            if self._ships_tasks():   # (dask= may have been set since the tasks came)
+                for t in self._mgr.tasks:
+                    if t.payload is None:
+                        t.payload = self._pickled(t.func, t.name)
             self._mgr.start_slots(self, self._kinds())
 
     def pause(self) -> None:

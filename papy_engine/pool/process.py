@@ -212,7 +212,7 @@ class ProcessSlot(ProgressReader):
             post(self, Raised(msg[1], msg[2]))
 
     def send_task(self, task: Task) -> None:
-        self.task_w.send(("task", task.id, task.name, task.payload, tuple(task.mode)))
+        self.task_w.send(("task", task.id, task.name, task.shipped(), tuple(task.mode)))
         self.tasks.add(task.id)
 
     def send_chunk(self, serial: int, task: Task, start: int, items: list) -> int:

@@ -51,7 +51,8 @@ class Task:
     id: int
     name: str
     func: Any                       # a Worker or TaskCall (thread slots call it)
-    payload: bytes                  # the function, pickled by value (dill)
+    payload: bytes | None           # the function pickled by value (dill); None
+                                    # while only threads run it
     batches: Iterator[list] | None  # the input, in batches
     timeout: float | None = None
     on_chunk: ChunkCallback | None = None
@@ -83,6 +84,13 @@ class Task:
     def __post_init__(self) -> None:
         boxed, _, produce, repeat, capture = Mode(*self.mode)
         self.mode = Mode(boxed, self.timeout is not None, produce, repeat, capture)
+
+    def shipped(self) -> bytes:
+        """The function as sent to a worker process (pickled when the pool starts)."""
+        if self.payload is None:
+            raise RuntimeError(f"engine error: task {self.name!r} was not pickled before "
+                               "its pool started")
+        return self.payload
 
     def finished(self) -> bool:
         """Every pulled item's result was taken and the input is exhausted."""

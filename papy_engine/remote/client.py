@@ -222,7 +222,7 @@ class RemoteSlot(ProgressReader):
         self.tasks.add(task.id)
         name = task.name
         try:
-            self._load(task.id, name, task.payload, tuple(task.mode)).add_callback(
+            self._load(task.id, name, task.shipped(), tuple(task.mode)).add_callback(
                 lambda res: self._on_loaded(name, res))
         except Exception:
             # the connection broke: the serving thread reports the death, and

@@ -41,6 +41,35 @@ def test_lambda_task_runs_in_processes():
     assert list(IMap(lambda x: x + k, range(10), worker_num=2)) == list(range(3, 13))
 
 
+def test_a_function_that_cannot_be_pickled_runs_in_threads_and_is_refused_by_processes():
+    # Threads call the function itself: a database connection is fine there.
+    import sqlite3
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute("create table t (x)")
+    lock = threading.Lock()
+
+    def store(x):
+        with lock:
+            db.execute("insert into t values (?)", (x,))
+        return x + 1
+    assert list(IMap(store, range(50), worker_num=2, worker_type="thread")) == \
+        list(range(1, 51))
+    assert db.execute("select count(*) from t").fetchone() == (50,)
+    with pytest.raises(IMapError, match="'store' cannot be sent to worker processes"):
+        IMap(store, range(5), worker_num=2)
+
+
+def test_a_thread_pool_turned_into_processes_before_it_starts_pickles_its_tasks():
+    imap = IMap(worker_num=2, worker_type="thread")
+    tid = imap.add_task(sq, range(10))
+    imap.worker_type = "process"
+    imap.start()
+    try:
+        assert list(imap.get_task(tid)) == [x * x for x in range(10)]
+    finally:
+        imap.stop()
+
+
 def test_several_tasks_interleave_on_one_pool():
     im = IMap(worker_num=2, stride=7)
     a = im.add_task(sq, range(100))
