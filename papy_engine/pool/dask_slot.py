@@ -40,7 +40,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .records import Task
-from .slots import Done, Post, ProgressReader, Raised, SlotEvent
+from .slots import Done, Post, ProgressReader, Raised, SlotEvent, Unreadable
 
 if TYPE_CHECKING:
     from .dask_source import DaskSource
@@ -186,6 +186,8 @@ class DaskSlot(ProgressReader):
         if reply[0] == "done":
             _, serial, results, created, busy, output = reply
             self.source.post(self, Done(serial, results, created, busy, nbytes, output))
+        elif reply[0] == "unreadable":
+            self.source.post(self, Unreadable(reply[1], reply[2]))
         else:
             self.source.post(self, Raised(reply[1], reply[2]))
 

@@ -252,10 +252,9 @@ class DaskSource:
         if fut.status == "finished" and isinstance(outcome, bytes):
             try:
                 reply = pickle.loads(outcome)
-            except Exception as exc:
-                slot.failed(fut, f"an unreadable reply from the Dask cluster "
-                                 f"({type(exc).__name__}: {exc})")
-                return
+            except Exception as exc:   # the cluster is fine: the manager retries the items
+                serial = int(fut.key.rsplit("-", 1)[1])   # see submit()
+                reply = ("unreadable", serial, f"{type(exc).__name__}: {exc}")
             slot.finished(fut, reply, len(outcome))
         else:
             slot.failed(fut, describe_failure(outcome))

@@ -42,7 +42,7 @@ from .pipes import Waiter
 from .policy import MAX_OUTSTANDING, Limits, ends_soon
 from .records import MERGE_ITEMS, Batch, InFlight, Pending, Task, cut
 from .recovery import Recovery
-from .slots import Done, Message, Raised, Slot, SlotEvent, SlotSource, source_for
+from .slots import Done, Message, Raised, Slot, SlotEvent, SlotSource, Unreadable, source_for
 
 __all__ = ["PoolManager"]
 
@@ -232,6 +232,8 @@ class PoolManager:
     def _handle(self, slot: Slot, msg: Message) -> None:
         if isinstance(msg, SlotEvent):
             self.recovery.on_event(slot, msg.kind)
+        elif isinstance(msg, Unreadable):
+            self.recovery.unreadable(slot, msg.serial, msg.error)
         else:
             self._on_reply(slot, msg)
 

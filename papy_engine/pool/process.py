@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Checked, made_here
 from . import pipes, warm
 from .evaluate import HOLDING, Mode, reply_for, send_reply
-from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised
+from .slots import TARGET_CHUNK_S, Done, Post, ProgressReader, Raised, Unreadable
 from .starting import context, default_start_method, start
 
 if TYPE_CHECKING:
@@ -204,7 +204,13 @@ class ProcessSlot(ProgressReader):
     def _post(self, data: memoryview, post: Post) -> None:
         made = made_here()
         with data:
-            msg, nbytes = pickle.loads(data), len(data)
+            try:
+                msg, nbytes = pickle.loads(data), len(data)
+            except Exception as exc:   # a worker answers its chunks in the order sent
+                if not self.outstanding:
+                    raise
+                post(self, Unreadable(self.outstanding[0], f"{type(exc).__name__}: {exc}"))
+                return
         if msg[0] == "done":
             results = Checked(msg[2]) if made_here() == made else msg[2]
             post(self, Done(msg[1], results, msg[3], msg[4], nbytes, msg[5]))

@@ -12,6 +12,12 @@
 * A lost worker whose progress is not known (a remote server) had only its
   oldest chunk running: those items run again one per chunk, up to
   ``retries`` times each, so that a culprit that kills its server fails alone.
+* A reply that cannot be loaded here (a result whose class this process
+  cannot import) leaves its worker alone: a chunk of several items runs again
+  one item per chunk, and the item whose result cannot be loaded becomes an
+  ``UnpicklingError`` WorkerError saying why.
+* An input item that cannot be sent becomes a ``PicklingError`` WorkerError;
+  the rest of its chunk is sent again.
 
 Runs on the dispatcher thread of the :class:`~.manager.PoolManager` it belongs
 to, on the manager's own records.
@@ -252,6 +258,33 @@ class Recovery:
             slot.timed_out = (serial, off)
             if slot.kill():
                 self.on_death(slot)
+
+    # -- replies that cannot be loaded ---------------------------------------------------
+    def unreadable(self, slot: Slot, serial: int, why: str) -> None:
+        """Chunk ``serial`` was answered, but its reply cannot be loaded here.
+
+        The slot is fine and keeps serving.  A chunk of several items runs
+        again one item per chunk, so that the item whose result cannot be
+        loaded fails alone, with why; the others come back as usual.
+        """
+        mgr = self.mgr
+        fl = mgr.chunks.pop(serial, None)
+        if fl is None:
+            return   # answered already (a timeout)
+        if serial in slot.outstanding:
+            slot.outstanding.remove(serial)
+        slot.replies += 1
+        if len(fl.items) > 1:
+            log.warning("IMap %s: the reply to %d items of %s from worker %s cannot be "
+                        "loaded here (%s); running them again one by one", mgr.name,
+                        len(fl.items), fl.task.name, slot.number, why)
+            self._one_by_one(fl)
+            return
+        task = fl.task
+        err = WorkerError(f"the result cannot be loaded in the driving process: {why}",
+                          exc_type="UnpicklingError", function=getattr(task.func, "name", None),
+                          piper=task.name, index=fl.start)
+        mgr.store(task, fl.start, self._produced(task, err, fl.items[0]), 1, [0], 0.0)
 
     # -- items that cannot be sent ------------------------------------------------------
     def unpicklable(self, task: Task, start: int, chunk: list, exc: Exception) -> None:

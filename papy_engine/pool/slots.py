@@ -15,6 +15,8 @@ Messages a slot delivers to the manager, through ``post(slot, message)``
   placeholders created there, the seconds it took, and what it printed
   (when the task captures output);
 * :class:`Raised` -- a ``debug=True`` function raised on chunk ``serial``;
+* :class:`Unreadable` -- chunk ``serial`` was answered, but the reply cannot
+  be loaded in this process (the slot itself is fine);
 * :class:`SlotEvent` ``"dead"`` -- the slot was lost (e.g. its connection
   broke); ``"ready"`` -- a new or reconnected slot is ready to join the
   pool; ``"gone"`` -- a source gave up on a slot (no more reconnection), or
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from ..errors import WorkerError
     from .records import Task
 
-__all__ = ["Done", "Raised", "SlotEvent", "Message", "Post", "Slot", "SlotSource",
+__all__ = ["Done", "Raised", "Unreadable", "SlotEvent", "Message", "Post", "Slot", "SlotSource",
            "ProgressReader",
            "register", "source_for", "worker_types"]
 
@@ -64,13 +66,21 @@ class Raised(NamedTuple):
     error: WorkerError
 
 
+class Unreadable(NamedTuple):
+    """Chunk ``serial`` was answered, but the reply cannot be loaded here (a
+    result whose class this process cannot import, say); ``error`` says why."""
+
+    serial: int
+    error: str
+
+
 class SlotEvent(NamedTuple):
     """A change of the slot itself, reported by its own thread or its source."""
 
     kind: Literal["dead", "ready", "gone"]
 
 
-Message = Done | Raised | SlotEvent
+Message = Done | Raised | Unreadable | SlotEvent
 Post = Callable[["Slot", Message], None]
 
 

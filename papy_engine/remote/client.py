@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ..errors import IMapError
-from ..pool.slots import TARGET_CHUNK_S, Done, ProgressReader, Raised, SlotEvent
+from ..pool.slots import TARGET_CHUNK_S, Done, ProgressReader, Raised, SlotEvent, Unreadable
 from .handshake import Credentials, HandshakeError, client_handshake, current_credentials
 from .handshake import tune_socket
 
@@ -186,10 +186,8 @@ class RemoteSlot(ProgressReader):
             return
         try:
             reply = pickle.loads(res.value)
-        except Exception as exc:
-            self._reason = f"unreadable reply: {type(exc).__name__}: {exc}"
-            self.kill()
-            return
+        except Exception as exc:   # the server is fine: the manager retries the items
+            reply = ("unreadable", serial, f"{type(exc).__name__}: {exc}")
         with self._lock:
             if self._sent and self._sent[0][0] == serial:
                 self._sent.popleft()
@@ -199,6 +197,8 @@ class RemoteSlot(ProgressReader):
         if reply[0] == "done":
             _, serial, results, created, busy, output = reply
             self._post(self, Done(serial, results, created, busy, 0, output))
+        elif reply[0] == "unreadable":
+            self._post(self, Unreadable(reply[1], reply[2]))
         else:
             self._post(self, Raised(*reply[1:]))
 

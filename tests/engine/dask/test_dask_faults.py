@@ -65,6 +65,24 @@ def test_an_item_that_kills_every_worker_costs_only_itself(client):
     assert "tried 2 time(s)" in err.message and err.index == 7
 
 
+def test_a_result_that_cannot_be_loaded_here_fails_alone(client):
+    wait_for_workers(client)
+    before = worker_pids(client)
+
+    def unloadable_on_7(x):
+        class Unloadable:
+            def __reduce__(self):   # loads as int("not a number"): ValueError here
+                return (int, ("not a number",))
+        return Unloadable() if x == 7 else x
+    with IMap(unloadable_on_7, range(40), worker_num=0, dask=client, retries=1) as m:
+        out = collect(m)
+    assert [r for i, r in enumerate(out) if i != 7] == [x for x in range(40) if x != 7]
+    err = out[7]
+    assert isinstance(err, WorkerError) and err.exc_type == "UnpicklingError", err
+    assert "cannot be loaded in the driving process" in err.message and err.index == 7
+    assert worker_pids(client) == before   # no worker was lost or restarted
+
+
 def test_hung_items_time_out_and_their_workers_are_replaced(client):
     """One item sleeps, one holds the GIL: both become PiperErrors, both workers go."""
     wait_for_workers(client)

@@ -149,6 +149,32 @@ def test_unpicklable_input_becomes_a_placeholder():
     assert isinstance(res[1], WorkerError) and "cannot be sent to a worker" in res[1].message
 
 
+class Unloadable:
+    """Pickles in the worker, but loading it runs int("not a number"): ValueError."""
+
+    def __reduce__(self):
+        return (int, ("not a number",))
+
+
+def unloadable_on_3(inbox):
+    return Unloadable() if inbox[0] == 3 else inbox[0]
+
+
+def test_a_result_that_cannot_be_loaded_here_fails_alone_and_no_worker_dies(caplog):
+    # It used to look like a dead worker: the worker was killed and replaced,
+    # twice, and the item failed as "WorkerDied (it stopped responding)".
+    imap = IMap(worker_num=2)
+    p, res = run_one(unloadable_on_3, range(200), imap=imap)
+    assert p.state == "finished"
+    assert [r for i, r in enumerate(res) if i != 3] == [x for x in range(200) if x != 3]
+    err = res[3]
+    assert isinstance(err, WorkerError) and err.exc_type == "UnpicklingError", err
+    assert err.index == 3 and err.piper == p.postorder()[0].name
+    assert "cannot be loaded in the driving process" in err.message
+    assert "not a number" in err.message and err.inbox == (3,)
+    assert "died" not in caplog.text and "replacement" not in caplog.text
+
+
 class OnlyPlainPickle:
     """Plain pickle takes it; the pool's pickler (ForkingPickler) refuses it."""
 

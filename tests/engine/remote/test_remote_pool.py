@@ -285,6 +285,27 @@ def test_lost_connection_reconnects_and_reruns(servers, caplog):
 
 
 @pytest.mark.timeout(30)
+def test_a_result_that_cannot_be_loaded_here_fails_alone_and_keeps_the_server(servers, caplog):
+    caplog.set_level(logging.INFO, logger="papy_engine")
+    s = servers()
+
+    def unloadable_on_7(x):
+        class Unloadable:
+            def __reduce__(self):   # loads as int("not a number"): ValueError here
+                return (int, ("not a number",))
+        return Unloadable() if x == 7 else x
+    with IMap(unloadable_on_7, range(60), worker_num=0, worker_remote=[(s.address, 2)],
+              retries=1) as m:
+        out = collect(m)
+    assert [r for i, r in enumerate(out) if i != 7] == [x for x in range(60) if x != 7]
+    err = out[7]
+    assert isinstance(err, WorkerError) and err.exc_type == "UnpicklingError", err
+    assert "cannot be loaded in the driving process" in err.message and err.index == 7
+    assert "not a number" in err.message
+    assert "reconnect" not in caplog.text and "lost" not in caplog.text
+
+
+@pytest.mark.timeout(30)
 def test_item_that_kills_its_server_becomes_a_placeholder_after_retries(servers):
     s = servers()
 
