@@ -70,7 +70,14 @@ def _own_stdio(out, err) -> None:
 
 
 def _child_main(task_r, result_w, progress, close_fds, stdio=None):
-    """Entry point of a worker process."""
+    """Entry point of a worker process.
+
+    Ctrl-C in a terminal signals the whole process group: the driving process
+    decides what it means (``papy run``: stop gracefully, then abort), so a
+    worker ignores SIGINT instead of failing the item it is running.  It
+    still goes when asked, or when the driving process's pipe closes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for fd in close_fds:
         try:
             os.close(fd)

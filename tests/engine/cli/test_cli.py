@@ -178,12 +178,18 @@ def test_log_file_and_level(tmp_path):
 
 
 @pytest.mark.timeout(60)
-def test_sigint_stops_gracefully_and_nothing_is_lost(tmp_path):
-    path = write(tmp_path, "slow.py", SLOW)
+@pytest.mark.parametrize("kind,group", [("thread", False), ("process", True)],
+                         ids=["threads, SIGINT to papy", "processes, Ctrl-C to the group"])
+def test_sigint_stops_gracefully_and_nothing_is_lost(tmp_path, kind, group):
+    # A terminal's Ctrl-C signals the whole process group, workers included:
+    # a worker process that took it failed the run ("WorkerError:
+    # KeyboardInterrupt", exit 1) instead of letting the run stop.
+    path = write(tmp_path, "slow.py", SLOW.replace('worker_type="thread"',
+                                                   f'worker_type="{kind}"'))
     out_path = tmp_path / "stdout.txt"
     with open(out_path, "w") as out:
         proc = subprocess.Popen(PAPY + ["run", str(path), "--interval", "0.1"], stdout=out,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, start_new_session=group)
         try:
             seen = []
             deadline = time.monotonic() + 30
@@ -195,7 +201,10 @@ def test_sigint_stops_gracefully_and_nothing_is_lost(tmp_path):
                     break
             else:
                 pytest.fail("no progress output:\n" + "".join(seen))
-            proc.send_signal(signal.SIGINT)
+            if group:
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.send_signal(signal.SIGINT)
             rest = proc.stderr.read()
             rc = proc.wait(timeout=30)
         finally:
