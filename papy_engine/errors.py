@@ -193,6 +193,11 @@ def is_placeholder(obj: object) -> TypeGuard[_Placeholder]:
     return isinstance(obj, _Placeholder)
 
 
+#: What a node function may raise that becomes its item's placeholder: every
+#: Exception, and SystemExit (a library calling sys.exit() on one bad item).
+#: KeyboardInterrupt is not an item's error: Ctrl-C belongs to the driving process.
+ITEM_ERRORS = (Exception, SystemExit)
+
 PLACEHOLDER_TYPES = frozenset({WorkerError, PiperError})   # exact types: one set lookup
 
 

@@ -150,7 +150,8 @@ class Run:
                 self.failure = exc
         if first:
             if is_placeholder(exc):
-                log.error("piper %s failed in debug mode: %s\n%s", exc.piper, exc,
+                log.error("piper %s failed%s: %s\n%s", exc.piper,
+                          " in debug mode" if self.is_debug_error(exc) else "", exc,
                           exc.traceback)
             else:
                 log.error("pipeline failed at %s", p.name if p else "?", exc_info=exc)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import PapyError, WorkerError, _Placeholder, none_is_placeholder
+from .errors import ITEM_ERRORS, PapyError, WorkerError, _Placeholder, none_is_placeholder
 
 __all__ = ["Worker", "imports", "func_name"]
 
@@ -99,7 +99,7 @@ class Worker:
             for i in range(1, len(funcs)):
                 result = funcs[i]((result,), *args[i], **kwargs[i])
             return result
-        except Exception as exc:
+        except ITEM_ERRORS as exc:
             if self.debug:
                 raise
             return self._wrap(exc, i)
@@ -146,7 +146,7 @@ class Worker:
         while len(out) < len(items):
             try:
                 out.extend(map(f, boxes))
-            except Exception as exc:        # f raised on the next box: go on after it
+            except ITEM_ERRORS as exc:      # f raised on the next box: go on after it
                 out.append(self._wrap(exc, 0))
                 continue
             if len(out) < len(items):       # f raised StopIteration on this one
@@ -157,7 +157,7 @@ class Worker:
         if placeholder.index is None:  # made for this inbox: count it as ours
             self.errors_created += 1
 
-    def _wrap(self, exc: Exception, i: int) -> WorkerError:
+    def _wrap(self, exc: BaseException, i: int) -> WorkerError:
         self.errors_created += 1
         tb = exc.__traceback__   # shown from the user's function on, whichever path called it
         while tb is not None and tb.tb_frame.f_code.co_filename == __file__:

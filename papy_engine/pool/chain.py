@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import PLACEHOLDER_TYPES, _Placeholder, none_is_placeholder
+from ..errors import ITEM_ERRORS, PLACEHOLDER_TYPES, _Placeholder, none_is_placeholder
 
 __all__ = ["Chain", "SAMPLE"]
 
@@ -85,7 +85,7 @@ class Chain:
             while len(out) < hi:
                 try:
                     out.extend(_nest(funcs, src))
-                except Exception:
+                except ITEM_ERRORS:
                     pass
                 if len(out) < hi:   # a stage raised on items[len(out)]: stage by stage
                     self._redo(items, len(out), start, out, created)

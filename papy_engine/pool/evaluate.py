@@ -17,7 +17,7 @@ from __future__ import annotations
 import pickle
 import time
 
-from ..errors import PapyError, PiperError, WorkerError, _Placeholder
+from ..errors import ITEM_ERRORS, PapyError, PiperError, WorkerError, _Placeholder
 from .capture import captured
 from .chain import Chain, attribute
 
@@ -50,7 +50,7 @@ class TaskCall:
             return item
         try:
             return self.func(item, *self.args, **self.kwargs)
-        except Exception as exc:
+        except ITEM_ERRORS as exc:
             self.errors_created += 1
             err = WorkerError.from_exception(exc, function=self.name)
             try:
@@ -237,14 +237,17 @@ def reply_for(func, name, mode, serial, start, items, progress) -> tuple:
     """Evaluate a chunk and give the reply a slot sends back (see ``slots``).
 
     ``("done", serial, results, created, busy, output)``, or ``("raise",
-    serial, error)`` when a ``debug=True`` function raised: the error is
-    shipped as a WorkerError carrying the worker's traceback.
+    serial, error)`` when a ``debug=True`` function raised (or something no
+    item error is, a KeyboardInterrupt): the error is shipped as a WorkerError
+    carrying the worker's traceback, with the item's index when it is known
+    (not on the fast path, which publishes no offset).
     """
     try:
         results, created, busy, output = run_chunk(func, items, start, name, progress,
                                                    serial, mode)
     except BaseException as exc:
         err = WorkerError.from_exception(exc, function=getattr(func, "name", None))
-        err.piper, err.index = name, start + int(progress[OFFSET])
+        off = int(progress[OFFSET]) if progress is not None else -1
+        err.piper, err.index = name, (start + off if off >= 0 else None)
         return ("raise", serial, err)
     return ("done", serial, results, created, busy, output)

@@ -292,7 +292,9 @@ class PoolManager:
         task = fl.task
         if isinstance(reply, Raised):
             err = reply.error
-            log.error("piper %s: item %s raised (debug mode): %s", task.name, err.index, err)
+            log.error("piper %s: item %s raised%s: %s", task.name,
+                      "?" if err.index is None else err.index,
+                      " (debug mode)" if getattr(task.func, "debug", False) else "", err)
             with self.lock:
                 task.error = err
                 self.failure = err

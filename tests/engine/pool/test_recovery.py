@@ -175,6 +175,59 @@ def test_a_result_that_cannot_be_loaded_here_fails_alone_and_no_worker_dies(capl
     assert "died" not in caplog.text and "replacement" not in caplog.text
 
 
+def exits_on_3(inbox):
+    if inbox[0] == 3:
+        sys.exit(2)   # a library that exits on bad input
+    return inbox[0]
+
+
+def exit_code(inbox):
+    return inbox[0]
+
+
+@pytest.mark.parametrize("where", ["process", "thread", "serial", "fused chain"])
+def test_sys_exit_in_a_node_function_is_its_items_placeholder(where):
+    # SystemExit is no Exception: it used to end the run 'failed' (mislabelled
+    # "debug mode", with the wrong item) and the items after it were lost.
+    p = Plumber()
+    if where == "serial":
+        first = Piper(exits_on_3, name="first", track=True)
+        p.add_piper(first)
+    else:
+        imap = IMap(worker_num=2, worker_type="thread" if where == "thread" else "process")
+        first = Piper(exits_on_3, parallel=imap, name="first", track=where != "fused chain")
+        if where == "fused chain":
+            p.add_pipe((first, Piper(exit_code, parallel=imap, name="second", track=True)))
+        else:
+            p.add_piper(first)
+    p.start([range(300)])
+    p.run()
+    assert p.wait(60) and p.state == "finished"
+    res = p.results["second" if where == "fused chain" else "first"]
+    assert [r for i, r in enumerate(res) if i != 3] == [x for x in range(300) if x != 3]
+    err = res[3]
+    assert isinstance(err, WorkerError) and err.exc_type == "SystemExit", err
+    assert err.piper == "first" and err.index == 3
+    assert p.stats["pipers"]["first"]["errors"] == 1
+
+
+def interrupts_on_3(inbox):
+    if inbox[0] == 3:
+        raise KeyboardInterrupt
+    return inbox[0]
+
+
+def test_a_keyboard_interrupt_raised_in_a_worker_fails_the_run_and_says_so(caplog):
+    p = Plumber()
+    p.add_piper(Piper(interrupts_on_3, parallel=IMap(worker_num=2), name="first"))
+    p.start([range(300)])
+    p.run()
+    assert p.wait(60) and p.state == "failed"   # a failure of the run, not of an item
+    assert isinstance(p.error, WorkerError) and p.error.exc_type == "KeyboardInterrupt"
+    assert p.error.index in (3, None)   # None: evaluated on the fast path, no offset
+    assert "raised: " in caplog.text and "debug mode" not in caplog.text
+
+
 class OnlyPlainPickle:
     """Plain pickle takes it; the pool's pickler (ForkingPickler) refuses it."""
 
