@@ -31,6 +31,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from ..errors import IMapError, PiperError, WorkerError
+from .chain import Chain
 from .evaluate import keep_inbox
 from .records import InFlight, Pending, Task
 from .slots import Slot
@@ -281,9 +282,12 @@ class Recovery:
             self._one_by_one(fl)
             return
         task = fl.task
+        piper, func = task.name, task.func
+        if isinstance(func, Chain):   # the result is the last stage's
+            func, piper = func.stages[-1]
         err = WorkerError(f"the result cannot be loaded in the driving process: {why}",
-                          exc_type="UnpicklingError", function=getattr(task.func, "name", None),
-                          piper=task.name, index=fl.start)
+                          exc_type="UnpicklingError", function=getattr(func, "name", None),
+                          piper=piper, index=fl.start)
         mgr.store(task, fl.start, self._produced(task, err, fl.items[0]), 1, [0], 0.0)
 
     # -- items that cannot be sent ------------------------------------------------------

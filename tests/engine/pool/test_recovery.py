@@ -228,6 +228,22 @@ def test_a_keyboard_interrupt_raised_in_a_worker_fails_the_run_and_says_so(caplo
     assert "raised: " in caplog.text and "debug mode" not in caplog.text
 
 
+def test_a_result_of_a_fused_chain_that_cannot_be_loaded_names_the_last_piper():
+    imap = IMap(worker_num=2)
+    p = Plumber()
+    p.add_pipe((Piper(exit_code, parallel=imap, name="a"),
+                Piper(unloadable_on_3, parallel=imap, name="b", track=True)))
+    p.start([range(50)])
+    p.run()
+    assert p.wait(60) and p.state == "finished"
+    err = p.results["b"][3]
+    assert isinstance(err, WorkerError) and err.exc_type == "UnpicklingError", err
+    assert (err.piper, err.function, err.index) == ("b", "unloadable_on_3", 3)
+    assert p.stats["pipers"]["b"]["errors"] == 1 and p.stats["pipers"]["a"]["errors"] == 0
+    assert [r for i, r in enumerate(p.results["b"]) if i != 3] == \
+        [x for x in range(50) if x != 3]
+
+
 class OnlyPlainPickle:
     """Plain pickle takes it; the pool's pickler (ForkingPickler) refuses it."""
 
