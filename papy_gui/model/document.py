@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import copy
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from . import graph
@@ -206,12 +206,24 @@ class Document(Store):
         """Replace a written-out function by ``source`` (checked to parse, not run)."""
         node = self.nodes[name]
         fname = function_name_of(source)
+        for other, k, f in self._written_out(fname):
+            if (other, k) != (name, index) and f.source != source:
+                raise EditError(f"node {other!r} already has a function named {fname!r} "
+                                "with other code, and a saved script holds one function "
+                                "per name: give this one another name", field="source")
         funcs = copy.deepcopy(node.functions)
         old = funcs[index]
         funcs[index] = FuncRef(fname, None, fname, source, list(old.imports))
         if funcs != node.functions:
             with self.edit(f"edit {name} source"):
                 self._apply("_op_set_node_attr", name, "functions", funcs)
+
+    def _written_out(self, fname: str) -> Iterator[tuple[str, int, FuncRef]]:
+        """``(node, index, function)`` of every written-out function named ``fname``."""
+        for n, node in self.nodes.items():
+            for k, f in enumerate(node.functions):
+                if f.module is None and f.source is not None and f.name == fname:
+                    yield n, k, f
 
     # -- pipes ------------------------------------------------------------
     def connect(self, up: str, down: str) -> None:

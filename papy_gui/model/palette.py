@@ -60,9 +60,12 @@ class NodeType:
         lines = self.description.strip().splitlines()
         return lines[0] if lines else ""
 
-    def make_func(self) -> FuncRef:
+    def make_func(self, name: str = "func") -> FuncRef:
+        """The node's function; a new Python function is written out as ``name``
+        (its node's name: a saved script holds one function per name)."""
         if self.key == PYTHON_KEY:
-            return FuncRef("func", None, "func", PYTHON_TEMPLATE, [])
+            source = PYTHON_TEMPLATE.replace("def func(", f"def {name}(", 1)
+            return FuncRef(name, None, name, source, [])
         return FuncRef(self.qualname or self.name, self.module, self.qualname or self.name)
 
     def matches(self, text: str) -> bool:
@@ -179,9 +182,8 @@ def add_from_type(doc: Document, ntype: NodeType, x: float, y: float,
     """
     options = {k: v for k, v in ntype.hints.items() if k in ("produce", "consume", "spawn")}
     with doc.edit(f"add {ntype.name}"):
-        name = doc.add_node(ntype.make_func(),
-                            name=doc.unique_name(ntype.name if ntype.key != PYTHON_KEY else "func"),
-                            x=x, y=y, options=options)
+        name = doc.unique_name(ntype.name if ntype.key != PYTHON_KEY else "func")
+        name = doc.add_node(ntype.make_func(name), name=name, x=x, y=y, options=options)
         if connect_from:
             need = doc.nodes[connect_from].out_n
             node = doc.nodes[name]

@@ -7,6 +7,7 @@ from papy_gui.model import clipboard
 from papy_gui.model.document import Document
 from papy_gui.model.errors import EditError
 from papy_gui.model.items import parse_option, parse_remote
+from papy_gui.model.palette import PYTHON_KEY, Palette, add_from_type
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -117,6 +118,32 @@ def test_python_function_source(doc):
         doc.set_function_source("f", "def (")
     doc.undo()
     assert doc.nodes["f"].functions[0].name == "func"
+
+
+def test_two_nodes_cannot_write_out_different_functions_of_one_name(doc):
+    # A saved script holds one function per name: the second one's code was
+    # silently dropped, from the run and from the file.
+    src = "def func(inbox):\n    return inbox[0]\n"
+    doc.add_node(FuncRef("func", None, "func", src), name="a")
+    doc.add_node(FuncRef("func", None, "func", src), name="b")   # shared: the same code
+    with pytest.raises(EditError, match="node 'a' already has a function named 'func'"):
+        doc.set_function_source("b", "def func(inbox):\n    return inbox[0] * 10\n")
+    assert doc.nodes["b"].functions[0].source == src
+    doc.set_function_source("b", "def times10(inbox):\n    return inbox[0] * 10\n")
+    assert doc.nodes["b"].functions[0].name == "times10"
+    doc.set_function_source("a", src.replace("inbox[0]", "inbox[0] + 1"))   # its own: fine
+    assert "+ 1" in doc.nodes["a"].functions[0].source
+
+
+def test_each_new_python_function_node_writes_out_a_function_of_its_own_name(doc):
+    pal = Palette.load()
+    first = add_from_type(doc, pal.get(PYTHON_KEY), 0, 0)
+    second = add_from_type(doc, pal.get(PYTHON_KEY), 100, 0)
+    names = [doc.nodes[n].functions[0].name for n in (first, second)]
+    assert names == [first, second] and first != second
+    assert doc.nodes[second].functions[0].source.startswith(f"def {second}(inbox):")
+    doc.set_function_source(second, doc.nodes[second].functions[0].source.replace(
+        "return item", "return item * 10"))   # editing the body alone is never refused
 
 
 def test_a_locked_document_refuses_every_edit_but_moves():
