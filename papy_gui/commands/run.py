@@ -63,6 +63,9 @@ class RunCommands:
         ns = dict(console)  # a console name the script could not write still works here
         try:
             script.execute(to_description(doc), ns, path=doc.path)
+        except SystemExit as exc:  # sys.exit() in the script must not close the editor
+            raise EditError(f"the pipeline's code called sys.exit({exc.code!r}); the editor "
+                            "runs that code and stays open") from None
         except Exception as exc:  # ScriptError names the line; anything else is the user's
             raise EditError(f"the pipeline's code failed: {exc}") from None
         console.update(ns)  # the node functions and the script's names, as before a run
@@ -74,7 +77,7 @@ class RunCommands:
                                 "expression such as range(100) under Input", field="input")
             try:
                 datas.append(eval(expr, ns))  # the user's own expression, in their names
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:   # exit() included: the editor stays
                 raise EditError(f"input of node {name!r}: {expr!r} failed: "
                                 f"{type(exc).__name__}: {exc}", field="input") from None
         return ns, datas

@@ -229,6 +229,20 @@ def test_run_refuses_an_input_node_without_input_or_with_a_broken_one(fresh):
     assert app.run_state.state == "idle" and not app.doc.locked
 
 
+def test_sys_exit_in_the_documents_code_is_refused_and_the_editor_stays(fresh):
+    # SystemExit is no Exception: Run used to close the whole editor, silently.
+    app = fresh
+    build(app, DOUBLE, n=5)
+    app.doc.set_preamble("import sys\nsys.exit(3)\n")
+    assert app.runs.run() is False
+    assert status(app) == ("the pipeline's code called sys.exit(3); the editor runs that "
+                           "code and stays open"), status(app)
+    assert app.run_state.state == "idle" and not app.doc.locked
+    app.doc.set_preamble("")
+    assert app.runs.run()
+    assert pump(app.root, lambda: ended(app), 30) and app.run_state.state == "finished"
+
+
 class Records(logging.Handler):
     def __init__(self):
         super().__init__()
