@@ -103,8 +103,10 @@ class FileCommands:
             return
         if self.app.dialogs.ask_yes_no("Recover", f"An autosaved copy of "
                                        f"{Path(doc.path or '').name} is newer than the file. "
-                                       "Open the recovered copy?"):
+                                       "Open the recovered copy? (No deletes the autosave.)"):
             self._recover(auto, doc.path)
+        else:
+            auto.unlink(missing_ok=True)
 
     def offer_untitled_recovery(self) -> bool:
         """At start-up: offer the autosave of an untitled document a previous
@@ -174,12 +176,16 @@ class FileCommands:
 
     # -- autosave -----------------------------------------------------------------
     def schedule_autosave(self) -> None:
-        if self._autosave_id is None and self.app.doc.modified:
+        if not self.app.doc.modified:   # back to what is saved (an undo): a copy is stale
+            self.cancel()
+            files.remove_autosave(self.app.doc)
+        elif self._autosave_id is None:
             self._autosave_id = self.app.root.after(AUTOSAVE_DELAY_MS, self.autosave_now)
 
     def autosave_now(self) -> None:
         self.cancel()  # called directly, the pending one is not needed
         if not self.app.doc.modified:
+            files.remove_autosave(self.app.doc)
             return
         try:
             files.autosave(self.app.doc)

@@ -128,21 +128,59 @@ def test_untitled_work_is_offered_back_at_the_next_start(tmp_path_factory):
     assert files.untitled_autosave() is None  # "don't save" removed it
 
 
-def test_a_recovered_file_shows_the_modified_mark(fresh, tmp_path):
-    app = fresh
+def crashed_with_an_edit(app, tmp_path):
+    """``rec.py`` saved, then an edit autosaved and the editor gone without
+    saving it: the autosave is left, newer than the file."""
     add_two(app)
     path = tmp_path / "rec.py"
     assert app.files.save_to(str(path))
     app.doc.set_input("src", "range(30)")
     app.files.autosave_now()
     auto = files.autosave_path(app.doc.path)
-    os.utime(auto, (time.time() + 5, time.time() + 5))  # newer than the file
-    app.doc.undo()
+    left = auto.read_text()
+    app.doc.undo()   # (an undo back to the file drops the autosave: put it back)
     assert not app.doc.modified
+    auto.write_text(left)
+    os.utime(auto, (time.time() + 5, time.time() + 5))  # newer than the file
+    return path, auto
+
+
+def test_a_recovered_file_shows_the_modified_mark(fresh, tmp_path):
+    app = fresh
+    path, _ = crashed_with_an_edit(app, tmp_path)
     assert app.files.open(str(path))  # ask_yes_no says yes: recover
     assert app.doc.inputs["src"] == "range(30)" and app.doc.path == str(path)
     assert app.root.title() == "● rec.py — PaPy Studio"  # was without the mark
     assert "recovered rec.py" in status(app)
+
+
+def test_declining_a_recovery_deletes_the_autosave(fresh, tmp_path):
+    # It was kept, and offered again at every open.
+    app = fresh
+    path, auto = crashed_with_an_edit(app, tmp_path)
+    app.dialogs.yes = False
+    assert app.files.open(str(path))
+    assert app.doc.inputs["src"] == "range(3)" and not auto.exists()
+    assert "(No deletes the autosave.)" in app.dialogs.questions("yes_no")[-1]
+    asked = len(app.dialogs.asked)
+    assert app.files.open(str(path))
+    assert len(app.dialogs.asked) == asked   # nothing to offer any more
+
+
+def test_an_edit_undone_back_to_the_file_leaves_no_autosave(fresh, tmp_path):
+    # The autosave of the undone edit stayed, "newer than the file", and was
+    # offered back at the next open, resurrecting what the user had undone.
+    app = fresh
+    add_two(app)
+    assert app.files.save_to(str(tmp_path / "undone.py"))
+    app.doc.set_input("src", "range(30)")
+    auto = files.autosave_path(app.doc.path)
+    assert pump(app.root, auto.exists, 5)
+    app.doc.undo()
+    assert not app.doc.modified and not auto.exists()
+    app.doc.set_input("src", "range(40)")   # a pending autosave, then back again
+    app.doc.undo()
+    assert not pump(app.root, auto.exists, 1.0)
 
 
 def test_a_file_that_cannot_be_opened_is_said_without_a_traceback(fresh, tmp_path):
