@@ -22,7 +22,6 @@ disappears under a dialog.
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import sys
@@ -96,6 +95,7 @@ class App:
         self._closed = False
         self._modal = 0               # dialogs open (see modal())
         self._close_pending = False
+        self._close_when_stopped = False  # Quit during a run: close once it has stopped
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         root.report_callback_exception = self.report_callback_exception
@@ -305,6 +305,9 @@ class App:
         self._after = None
         if self._closed:
             return
+        if self._close_when_stopped and not (self.run_state.active or self.bridge.running):
+            self.close(ask=False)
+            return
         more = self.bridge.poll()
         more += self.log_view.drain() >= DRAIN_MAX
         self._drain_views()
@@ -316,17 +319,34 @@ class App:
     def close(self, ask: bool = True) -> bool:
         """Ask about a run and unsaved edits, stop cleanly, destroy the window.
 
-        With a dialog open, only note the request (see :meth:`modal`)."""
+        With a dialog open, only note the request (see :meth:`modal`).  A run
+        in progress is stopped first while the window stays responsive; it
+        closes once the items in flight have finished.  Asked again meanwhile
+        (a node stuck on an item), it offers to close at once, losing them."""
         if self._closed:
             return True
         if self._modal:
             self._close_pending = True
             return False
-        if ask and (self.run_state.active or self.bridge.running) and not \
-                self.dialogs.ask_yes_no("Stop the run?", "A pipeline is running. Stop it "
-                                        "and close?"):
+        running = self.run_state.active or self.bridge.running
+        if ask and running and self._close_when_stopped:
+            if not self.dialogs.ask_yes_no(
+                    "Close now?", "The run is still stopping: items in flight have not "
+                    "finished (a node may be stuck). Close now and lose them?"):
+                return False
+            self.bridge.abandon()
+        elif ask and running:
+            if not self.dialogs.ask_yes_no("Stop the run?", "A pipeline is running. Stop it "
+                                           "and close?"):
+                return False
+            if not (self.commit_pending() and self.files.confirm_discard()):
+                return False
+            self._close_when_stopped = True
+            self.bridge.stop()
+            self.message("closing once the items in flight have finished (close again to "
+                         "close now and lose them)")
             return False
-        if ask and not (self.commit_pending() and self.files.confirm_discard()):
+        elif ask and not (self.commit_pending() and self.files.confirm_discard()):
             return False
         window_state.save(self.root, self.hpane, self.vpane)
         self._closed = True
@@ -351,45 +371,3 @@ class App:
         # __del__ calls Tcl (it waits for a mainloop that no longer runs)
         gc.collect()
         return True
-
-
-def open_app(argv: list[str] | None = None, dialogs: Dialogs | None = None) -> App | int:
-    """Parse ``papy gui`` arguments and open the window (without its mainloop).
-
-    Returns the App, or an exit code if it could not open. With ``--run`` a
-    run starts as soon as the file is open (from the event loop, so the
-    window shows first). ``dialogs`` replaces Tk's dialogs (tests).
-    """
-    parser = argparse.ArgumentParser(prog="papy gui", description="PaPy Studio desktop editor")
-    parser.add_argument("script", nargs="?", help="a saved pipeline script to open")
-    parser.add_argument("--run", action="store_true", help="start a run once the file is open")
-    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    try:
-        root = tk.Tk(className="PaPyStudio")
-    except tk.TclError as exc:
-        print(f"papy gui: cannot open a window: {exc}", file=sys.stderr)
-        return 2
-    app = App(root, dialogs=dialogs)
-    if args.script and not app.files.open(args.script):
-        app.close(ask=False)
-        return 1
-    if args.run:
-        app.soon(200, app.runs.run)
-    if not args.script:  # an untitled pipeline left by a crash is offered back
-        app.soon(100, app.files.offer_untitled_recovery)
-    return app
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``papy gui [SCRIPT] [--run]``: open the editor; returns the exit code."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = open_app(argv)
-    if isinstance(app, int):
-        return app
-    app.root.mainloop()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

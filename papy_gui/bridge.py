@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Protocol
 
 from papy_engine import script
@@ -135,6 +136,7 @@ class RunBridge:
         self.plumber: Pipeline | None = None
         self._thread: threading.Thread | None = None
         self._helpers: list[threading.Thread] = []
+        self.abandoned: list[threading.Thread] = []   # see abandon(): its helpers
         self._proc: subprocess.Popen[str] | None = None
         self._last_stats = 0.0
         self._generation = 0
@@ -336,9 +338,33 @@ class RunBridge:
         self._helpers.append(t)
         t.start()
 
+    def abandon(self) -> None:
+        """Give up on a run that does not stop (a node stuck on an item): its
+        pools shut down now, their worker processes killed, and the items in
+        flight are lost.  (A function stuck in one of this process's threads
+        keeps that thread; the editor exits without waiting for it.)"""
+        plumber = self.plumber
+        if plumber is None or self.abandoned:
+            return
+        first = len(self._helpers)
+        pools: dict[int, Any] = {}
+        for name in list(self.run_state.pipers):
+            parallel = getattr(plumber.get_piper(name), "parallel", None)
+            if parallel:
+                pools[id(parallel)] = parallel
+        for pool in pools.values():
+            self._call("abandon", partial(pool.stop, 0))
+        self.abandoned = self._helpers[first:]
+        log.warning("closing without waiting: the items in flight of %d pool(s) are lost",
+                    len(pools))
+
     def close(self) -> None:
         """Stop a run and a headless process; safe to repeat."""
-        if self.plumber is not None and self.run_state.active:
+        if self.abandoned:   # nothing more to wait for but the pools' shutdown
+            deadline = time.monotonic() + 10.0
+            for t in self.abandoned:
+                t.join(max(0.0, deadline - time.monotonic()))
+        elif self.plumber is not None and self.run_state.active:
             try:
                 self.plumber.stop()
             except Exception as exc:
@@ -349,6 +375,6 @@ class RunBridge:
                 self._proc.wait(5)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
-        self.wait_idle(10.0)
+        self.wait_idle(0.5 if self.abandoned else 10.0)
         if self.keep_warm:
             warm.keep_warm(False)  # stops the workers kept for a next run

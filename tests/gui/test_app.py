@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from guitools import SLOW, build, make_app, pump
+from guitools import SLOW, build, make_app, pump, status
 from papy_gui.views.dialogs import Dialogs
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
@@ -52,13 +53,44 @@ def test_close_mid_run_asks_and_leaves_no_children(tmp_path_factory):
     assert app.dialogs.questions("yes_no") and app.run_state.active
     app.dialogs.yes = True
     app.dialogs.save_changes = False  # discard the unsaved document
-    assert app.close()
+    assert not app.close()   # stopping: the window closes once the run has stopped
+    assert "closing once the items in flight have finished" in status(app)
+    assert pump(app.root, lambda: app.closed, 60)
     plumber = app.bridge.plumber
     assert plumber.state == "stopped"
     s = plumber.stats["pipers"]
     assert s["src"]["out"] == s["work"]["out"]
     # multiprocessing's resource_tracker and fork server live as long as this
     # (test) process by design; they are not workers: every other child must be gone
+    kids = [p for p in psutil.Process().children(recursive=True)
+            if not any(h in " ".join(p.cmdline()) for h in ("resource_tracker", "forkserver"))]
+    gone, alive = psutil.wait_procs(kids, timeout=10)
+    assert not alive, [(p.pid, p.cmdline()) for p in alive]
+
+
+HANG = "def hang(inbox):\n    import time\n    time.sleep(3600 if inbox[0] == 5 else 0.001)\n" \
+       "    return inbox[0]\n"
+
+
+def test_closing_over_a_stuck_item_keeps_the_window_live_and_may_give_up(tmp_path_factory):
+    # Closing froze the window until the stuck item ended (an hour here, or
+    # never), with no way out but kill.
+    app = make_app(tmp_path_factory)
+    build(app, HANG, n=20, parallel=True, worker_type="process")
+    assert app.runs.run()
+    assert pump(app.root, lambda: app.run_state.pipers.get("work", {}).get("out", 0) >= 5, 60)
+    app.dialogs.yes = True
+    app.dialogs.save_changes = False
+    t0 = time.monotonic()
+    assert not app.close()
+    assert time.monotonic() - t0 < 2.0   # the stop goes on while the window lives
+    ticks = []
+    app.root.after(50, lambda: ticks.append(1))
+    assert pump(app.root, lambda: ticks, 5) and not app.closed
+    assert app.run_state.state == "stopping"
+    assert app.close()   # "Close now and lose them?": yes
+    assert "Close now and lose them?" in app.dialogs.questions("yes_no")[-1]
+    assert app.closed and time.monotonic() - t0 < 20
     kids = [p for p in psutil.Process().children(recursive=True)
             if not any(h in " ".join(p.cmdline()) for h in ("resource_tracker", "forkserver"))]
     gone, alive = psutil.wait_procs(kids, timeout=10)

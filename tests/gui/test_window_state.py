@@ -38,7 +38,7 @@ def test_size_position_and_splits_come_back(tmp_path_factory):
     first.close(ask=False)
     assert (state / "window.json").exists()
 
-    from papy_gui.app import open_app  # a new session, as `papy gui` starts it
+    from papy_gui.launch import open_app  # a new session, as `papy gui` starts it
     second = open_app([], dialogs=ScriptedDialogs())
     assert not isinstance(second, int)
     try:

@@ -107,7 +107,7 @@ def test_open_recent_is_filled_at_start_up(tmp_path_factory, tmp_path):
 
 
 def test_untitled_work_is_offered_back_at_the_next_start(tmp_path_factory):
-    from papy_gui.app import open_app
+    from papy_gui.launch import open_app
     state = tmp_path_factory.mktemp("state")
     first = make_app(tmp_path_factory, state)
     add_two(first)

@@ -288,7 +288,7 @@ def test_a_console_name_the_script_cannot_hold_still_runs_here(fresh):
 
 # -- entry points: papy gui SCRIPT --run, Run headless, the status line ------------------
 def test_papy_gui_script_run_opens_and_runs(fresh, tmp_path):
-    from papy_gui.app import open_app
+    from papy_gui.launch import open_app
     app = fresh
     build(app, DOUBLE, n=25)
     path = str(tmp_path / "double.py")
@@ -350,7 +350,7 @@ def test_new_run_clears_the_status_line(fresh):
 def test_example_with_script_level_names_runs_and_is_fitted(fresh):
     """wordfreq's input uses HERE from its preamble; opened from the command line
     (before the window has a size) its nodes must still be drawn at a readable zoom."""
-    from papy_gui.app import open_app
+    from papy_gui.launch import open_app
     example = str(Path(__file__).resolve().parents[3] / "examples" / "wordfreq.py")
     other = open_app([example, "--run"], dialogs=ScriptedDialogs())
     assert not isinstance(other, int)
