@@ -32,6 +32,7 @@ class Gate:
         self.stopped = False
         self.pulling = 0       # threads inside an input iterable right now
         self.pulled: dict[str, int] = {}
+        self.error: tuple[str, Exception] | None = None   # (input piper, what it raised)
 
     def set(self, *, open: bool | None = None, stopped: bool | None = None) -> None:
         with self._cond:
@@ -46,7 +47,12 @@ class Gate:
             return self.pulling == 0
 
     def batches(self, name: str, iterable: Iterable, size) -> Iterator[list]:
-        """``iterable`` in lists of ``size()`` items at most, honouring pause/stop."""
+        """``iterable`` in lists of ``size()`` items at most, honouring pause/stop.
+
+        An input that raises ends every input, as stop does, and is kept in
+        :attr:`error` (the first one): the items it gave before the error go
+        on through the pipeline, and the run then fails with it.
+        """
         it = iter(iterable)
         self.pulled.setdefault(name, 0)
         while True:
@@ -56,16 +62,24 @@ class Gate:
                 if self.stopped:
                     return
                 self.pulling += 1
+            batch: list = []
+            failed = None
             try:
-                batch = list(itertools.islice(it, size()))
+                batch.extend(itertools.islice(it, size()))   # keeps what came before a raise
+            except Exception as exc:
+                failed = exc
             finally:
                 with self._cond:
                     self.pulling -= 1
+                    if failed is not None:
+                        self.error = self.error or (name, failed)
+                        self.stopped = True
                     self._cond.notify_all()
-            if not batch:
+            if batch:
+                self.pulled[name] += len(batch)
+                yield batch
+            if failed is not None or not batch:
                 return
-            self.pulled[name] += len(batch)
-            yield batch
 
 
 class Broadcast:

@@ -144,22 +144,35 @@ class Run:
                                            for q in self._pipers)
 
     def _fail(self, exc: BaseException, p: Piper | None = None) -> None:
-        with self.lock:
-            first = self.failure is None
-            if first:
-                self.failure = exc
-        if first:
+        if self._record_failure(exc, p.name if p else None):
             if is_placeholder(exc):
                 log.error("piper %s failed%s: %s\n%s", exc.piper,
                           " in debug mode" if self.is_debug_error(exc) else "", exc,
                           exc.traceback)
             else:
                 log.error("pipeline failed at %s", p.name if p else "?", exc_info=exc)
-            self._emit({"event": "failure", "piper": p.name if p else None,
-                        "exc_type": type(exc).__name__, "message": str(exc)})
         self._wiring.gate.set(stopped=True)
         for d in self._drivers:
             d.stop(timeout=1.0)
+
+    def _record_failure(self, exc: BaseException, piper: str | None) -> bool:
+        """Keep ``exc`` as the run's failure and tell the listeners; False if
+        the run had failed already."""
+        with self.lock:
+            if self.failure is not None:
+                return False
+            self.failure = exc
+        self._emit({"event": "failure", "piper": piper, "exc_type": type(exc).__name__,
+                    "message": str(exc)})
+        return True
+
+    def _input_failed(self) -> None:
+        """An input raised (see ``Gate.batches``): what it gave before went through."""
+        failed = self._wiring.gate.error
+        if failed is not None and self._record_failure(failed[1], failed[0]):
+            log.error("the input of piper %s raised after %d item(s); they went through, "
+                      "and the run fails", failed[0], self._wiring.gate.pulled.get(failed[0], 0),
+                      exc_info=failed[1])
 
     def _finish(self) -> None:
         """Once every drain ended: stop the pools and set the final state."""
@@ -168,6 +181,7 @@ class Run:
         leases.end_run()  # items dumped here and never loaded (pool workers exited)
         with self.lock:
             self.recorder.clock.stop()
+        self._input_failed()
         if self.failure is not None:
             self._set_state("failed")
         elif self._stop_requested:

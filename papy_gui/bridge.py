@@ -62,6 +62,9 @@ class Pipeline(Protocol):
     @property
     def stats(self) -> dict[str, Any]: ...
 
+    @property
+    def error(self) -> BaseException | None: ...
+
     def add_listener(self, fn: Callable[[dict], Any]) -> None: ...
 
     def start(self, datas: Iterable[Iterable], *, capture_output: bool = False,
@@ -222,6 +225,9 @@ class RunBridge:
             plumber.wait()
             opened = False
             note = results.close(plumber) if results is not None else ""
+            error = plumber.error if plumber.state == "failed" else None
+            if error is not None:   # why, first: the status line shows it
+                note = f"{type(error).__name__}: {error}" + (f"; {note}" if note else "")
             put({"event": "run_ended", "state": plumber.state, "message": note})
         except BaseException as exc:  # report every failure to the window
             log.exception("the pipeline run failed")

@@ -162,6 +162,15 @@ class RunState:
         self.errors[piper] = first
         self._emit("error", piper=piper)
 
+    def failure_at(self, name: str) -> dict | None:
+        """The run's own failure when it is all node ``name`` has to show (none of
+        its items became an error): ``{"exc_type", "message", ...}``, else None."""
+        first = self.errors.get(name)
+        if first is None or first["index"] is not None or \
+                self.pipers.get(name, {}).get("errors", 0):
+            return None
+        return first
+
     def node_state(self, name: str) -> str:
         """The state both the canvas and the statistics table show for node ``name``.
 

@@ -24,5 +24,9 @@ class CanvasTips:
         """The tooltip of the error badge of the node named in ``tags``."""
         name = next((t[2:] for t in tags if t.startswith("n:")), "")
         errors = self.run_state.pipers.get(name, {}).get("errors", 0)
+        failed = self.run_state.failure_at(name)
+        if failed is not None:   # the run's own failure, not an item's
+            return (f"the run failed at {name}: {failed['exc_type']}: {failed['message']} "
+                    "(the Log tab has the traceback)")
         return (f"{errors} item(s) of {name} became errors (placeholders); click to list "
                 "them in the Errors tab (traceback, inbox, Debug in console)")

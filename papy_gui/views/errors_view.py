@@ -177,6 +177,10 @@ class ErrorsView(ttk.Frame):
             self.tree.selection_set(first[0])
             self.tree.focus(first[0])
             self.tree.see(first[0])
+        elif node and (failed := self.data.run_state.failure_at(node)) is not None:
+            self.count.configure(text=f"No item of {node} became an error: the run itself "
+                                      f"failed there ({failed['exc_type']}: "
+                                      f"{failed['message']}); the Log tab has the traceback.")
         elif node:
             self.count.configure(text=f"No error details of {node} reached the editor "
                                       "(its count is in the Statistics tab).")

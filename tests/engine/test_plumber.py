@@ -1,4 +1,5 @@
 """Plumber: run control, states, statistics, results, listeners, graph shapes."""
+import itertools
 import threading
 import time
 
@@ -290,6 +291,56 @@ def test_input_generator_raising_fails_the_run():
     assert p.state == "failed"
     assert isinstance(p.error, OSError) and "input gone" in str(p.error)
     assert [e for e in events if e["event"] == "failure"][0]["exc_type"] == "OSError"
+
+
+def ident(inbox):
+    return inbox[0]
+
+
+def pair(inbox):
+    return inbox
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "process pool"])
+def test_the_items_an_input_gave_before_it_raised_go_through_then_the_run_fails(parallel):
+    # They were dropped with the batch being pulled: 0 out, "failed", and the
+    # failure was said to be at the sink rather than at the input's piper.
+    def source():
+        for i in range(5000):
+            if i == 1234:
+                raise ZeroDivisionError("division by zero")
+            yield i
+    pool = IMap(worker_num=2) if parallel else False
+    p = Plumber()
+    p.add_pipe((Piper(inc, parallel=pool, name="first"), Piper(ident, name="sink", track=True)))
+    events = []
+    p.add_listener(lambda e: events.append(e) if e["event"] == "failure" else None)
+    p.start([source()])
+    p.run()
+    assert p.wait(30) and p.state == "failed"
+    assert isinstance(p.error, ZeroDivisionError)
+    assert p.results["sink"] == [i + 1 for i in range(1234)]
+    assert [(e["piper"], e["exc_type"]) for e in events] == [("first", "ZeroDivisionError")]
+    assert p.stats["pipers"]["sink"]["out"] == 1234
+
+
+def test_an_input_that_raises_ends_the_other_inputs_as_stop_does():
+    def source():
+        yield from range(3)
+        raise OSError("input gone")
+    p = Plumber()
+    a, b = Piper(ident, name="a"), Piper(ident, name="b")
+    join = Piper(pair, name="join", track=True)
+    p.add_pipe((a, join))
+    p.add_pipe((b, join))
+    p.start([source(), itertools.count()] if p.get_inputs()[0] is a
+            else [itertools.count(), source()])
+    p.run()
+    assert p.wait(30) and p.state == "failed" and isinstance(p.error, OSError)
+    out = p.results["join"]   # the endless input ended too: the run is over
+    assert len(out) >= 3      # a's three items, each with b's or a MissingInput
+    for k, r in enumerate(out):
+        assert r == (k, k) or (is_placeholder(r) and r.exc_type == "MissingInput"), (k, r)
 
 
 def fast_then_slow(inbox):

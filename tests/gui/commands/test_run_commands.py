@@ -243,6 +243,29 @@ def test_sys_exit_in_the_documents_code_is_refused_and_the_editor_stays(fresh):
     assert pump(app.root, lambda: ended(app), 30) and app.run_state.state == "finished"
 
 
+def test_an_input_that_raises_fails_the_run_at_its_node_saying_why(fresh):
+    # The status line said only "run failed", the badge went to the last node
+    # with "0 item(s) became errors", and the items before the error were lost.
+    app = fresh
+    build(app, DOUBLE, n=5)
+    app.doc.set_input("src", "(12 // (5 - i) for i in range(10))")
+    assert app.runs.run()
+    assert pump(app.root, lambda: ended(app), 30)
+    assert app.run_state.state == "failed"
+    assert status(app).startswith("run failed: ZeroDivisionError: integer division"), status(app)
+    assert app.run_state.failure_at("src")["exc_type"] == "ZeroDivisionError"
+    assert app.run_state.failure_at("work") is None and "work" not in app.run_state.errors
+    assert app.canvas_tips.badge_tip(("badge", "n:src")) == (
+        "the run failed at src: ZeroDivisionError: integer division or modulo by zero "
+        "(the Log tab has the traceback)")
+    app.errors_view.show_node("src")
+    assert app.errors_view.count.cget("text").startswith(
+        "No item of src became an error: the run itself failed there (ZeroDivisionError")
+    app.bridge.refresh_stats()
+    assert app.run_state.pipers["work"]["out"] == 5   # the items before the error
+    assert app.run_state.pipers["work"]["errors"] == 0
+
+
 class Records(logging.Handler):
     def __init__(self):
         super().__init__()
