@@ -7,8 +7,7 @@ keys (see :mod:`papy_gui.views.canvas_interact`), listed here for the menu.
 from __future__ import annotations
 
 import tkinter as tk
-from tkinter import ttk
-from typing import cast
+from typing import Any
 
 from ..model.errors import EditError
 from .window import Window
@@ -32,11 +31,15 @@ def redo(app: Window) -> None:
     app.message(f"redid {label}" if label else "nothing to redo", False)
 
 
-def _select_all_text(event: tk.Event) -> str:
-    """Ctrl+A in an entry selects all of it (Tk's default moves to the line start)."""
-    entry = cast(ttk.Entry, event.widget)  # bound to the TEntry class
-    entry.select_range(0, "end")
-    entry.icursor("end")
+def _select_all_text(event: tk.Event, interp: Any) -> str:
+    """Ctrl+A in an entry selects all of it (Tk's default moves to the line start).
+
+    Through Tcl, by the entry's path: an entry Tk made itself (the file
+    dialogs') has no Python widget, and ``event.widget`` is then that path.
+    """
+    path = str(event.widget)
+    interp.call(path, "selection", "range", 0, "end")
+    interp.call(path, "icursor", "end")
     return "break"
 
 
@@ -63,4 +66,5 @@ def register(app: Window) -> None:
         accelerator="Del", group=2)
     add("select_all", "Edit", "Select all", lambda: app.doc.select(app.doc.nodes),
         accelerator="Ctrl+A", group=2)
-    app.root.bind_class("TEntry", "<Control-a>", _select_all_text)
+    app.root.bind_class("TEntry", "<Control-a>",
+                        lambda event: _select_all_text(event, app.root.tk))

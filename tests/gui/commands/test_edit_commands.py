@@ -39,3 +39,20 @@ def test_ctrl_a_in_an_entry_selects_all(fresh):
     fresh.root.update()
     assert search.selection_present() and search.index("sel.first") == 0 \
         and search.index("sel.last") == len("lines")
+
+
+def test_ctrl_a_in_an_entry_tk_made_itself_selects_all(fresh):
+    # The file dialogs' entries have no Python widget: the event's widget is a
+    # path, and Ctrl+A there was an internal error ('str' has no select_range).
+    from types import SimpleNamespace
+
+    from papy_gui.commands.edit import _select_all_text
+    tcl = fresh.root.tk
+    tcl.eval("ttk::entry .raw; .raw insert 0 pipeline.py; .raw icursor 3")
+    try:
+        assert _select_all_text(SimpleNamespace(widget=".raw"), tcl) == "break"
+        assert tcl.eval(".raw selection present") == "1"
+        assert (tcl.eval(".raw index sel.first"), tcl.eval(".raw index sel.last")) == ("0", "11")
+        assert tcl.eval(".raw index insert") == "11"
+    finally:
+        tcl.eval("destroy .raw")
