@@ -148,7 +148,12 @@ class PropsView(ttk.Frame):
             self.scroller.scroll_top()  # each node's form starts with its name
         elif node is not None:
             self._load_node_values(name)
+            self._set_title(name)   # the lock comes and goes with runs
         self._refresh_resources()
+
+    def _set_title(self, name: str) -> None:
+        locked = " (locked: running)" if self.doc.locked else ""
+        self.title.configure(text=f"Node {name}{locked}")
 
     def _build_node_form(self, name: str | None) -> None:
         for w in self.body.winfo_children():
@@ -161,8 +166,7 @@ class PropsView(ttk.Frame):
             self.title.configure(text="Properties")
             return
         node = self.doc.nodes[name]
-        locked = " (locked: running)" if self.doc.locked else ""
-        self.title.configure(text=f"Node {name}{locked}")
+        self._set_title(name)
         f = self.node_form = Form(self.body)
         f.pack(fill="both", expand=True)
         doc = self.doc

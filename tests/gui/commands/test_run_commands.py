@@ -155,6 +155,7 @@ def test_the_graph_is_locked_while_a_run_is_in_progress(fresh):
     app.runs.stop()
     assert pump(app.root, lambda: ended(app), 60), app.run_state.state
     assert not app.doc.locked
+    assert app.props.title.cget("text") == "Node work"   # not "(locked: running)" still
     app.canvas_ctl.delete_selection()
     assert "work" not in app.doc.nodes  # editable again
 
