@@ -165,7 +165,9 @@ class ProcessSlot(ProgressReader):
         self._widened = pipes.widen(self.result_r, self.task_w)
         self._reader = pipes.Reader(self.result_r)
         self.progress = RawArray("q", 4)   # int64: an offset is stored without converting it
-        fds = list(close_fds) if method == "fork" else []
+        # a forked child inherits the parent's ends of its own pipes too: it must
+        # close them, or it never sees the end of its input when the parent dies
+        fds = [*close_fds, *self.parent_fds()] if method == "fork" else []
         self.proc = ctx.Process(
             target=_child_main, name=f"papy-worker-{number}",
             args=(task_r, result_w, self.progress, fds,

@@ -358,3 +358,42 @@ def test_no_temp_files_or_shared_memory_left_behind():
     for d, names in before.items():
         new = {n for n in set(os.listdir(d)) - names if n.startswith(("pym", "papy", "psm"))}
         assert not new, (d, new)
+
+
+ORPHAN = """
+import itertools, sys, time
+from papy_engine import IMap
+
+def slow(x):
+    time.sleep(0.01)
+    return x
+
+if __name__ == "__main__":
+    m = IMap(slow, itertools.count(), worker_num=2)
+    m.next()
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["TERM", "KILL"])
+def test_workers_leave_when_the_driving_process_is_killed(tmp_path, sig):
+    # A forked worker inherited the parent's end of its own input pipe, so it
+    # never saw that pipe end: killed, the driving process left both workers
+    # running for ever, adopted by init.
+    import psutil
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        proc.send_signal(sig)
+        proc.wait(10)
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, [w.pid for w in alive]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
