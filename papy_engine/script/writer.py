@@ -106,7 +106,9 @@ def render_pipeline(desc: PipelineDescription) -> str:
     globals_used = {f.name.split(".")[0] for n in desc.nodes for f in n.functions}
     globals_used |= _expr_names(a for n in desc.nodes for al in n.args for a in al)
     globals_used |= _expr_names(v for n in desc.nodes for kw in n.kwargs for v in kw.values())
-    taken = set(globals_used) | set(SCRIPT_NAMES) | {"plumber"}
+    taken = set(globals_used) | set(SCRIPT_NAMES)
+    # a local: it must not shadow a function or value of that name the nodes use
+    plumber = identifier("plumber", taken, "_")
     lines = ["def pipeline() -> Plumber:",
              '    """Build the pipeline: IMaps (shared pools), Pipers (nodes), pipes (edges)."""']
     res_var: dict[str, str] = {}
@@ -136,12 +138,12 @@ def render_pipeline(desc: PipelineDescription) -> str:
                 parts.append(f"{key}={value!r}")
         lines.append(_call(var, "Piper", parts, "    "))
     lines.append("")
-    lines.append("    plumber = Plumber()")
+    lines.append(f"    {plumber} = Plumber()")
     order = [node_var[n.name] for n in desc.nodes]
-    lines.append(_wrap_list("    plumber.add_pipers([", order, "])"))
+    lines.append(_wrap_list(f"    {plumber}.add_pipers([", order, "])"))
     for chain in _chains(desc.edges):
-        lines.append(_wrap_list("    plumber.add_pipe((", [node_var[n] for n in chain], "))"))
-    lines.append("    return plumber")
+        lines.append(_wrap_list(f"    {plumber}.add_pipe((", [node_var[n] for n in chain], "))"))
+    lines.append(f"    return {plumber}")
     return "\n".join(lines) + "\n"
 
 

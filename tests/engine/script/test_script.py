@@ -122,6 +122,18 @@ def test_closures_over_constants_lambdas_and_builtins(tmp_path):
     assert tracked(loaded, range(3))["f"] == [[x * 6 - 1 + 100, 7] for x in range(3)]
 
 
+def test_a_function_named_plumber_does_not_clash_with_the_scripts_plumber(tmp_path):
+    # pipeline() bound a local 'plumber' after using the global function of
+    # that name: the saved script failed to load (UnboundLocalError).
+    def plumber(inbox):
+        return inbox[0] + 1
+    p = Plumber()
+    p.add_piper(Piper(plumber, name="p1", track=True))
+    text, loaded = roundtrip(tmp_path, p, inputs=["range(3)"])
+    assert "Piper(plumber, name='p1'" in text
+    assert tracked(loaded, range(3))["p1"] == [1, 2, 3]
+
+
 def test_decorated_functions_keep_decorators_and_imports(tmp_path):
     @imports(["math", "os.path"])
     def root(inbox):
