@@ -49,6 +49,18 @@ class Plumber(Dagger):
         self.script_source: Any = None
         self._listeners: list[Callable[[dict], Any]] = []
 
+    @property
+    def stride(self) -> int | None:
+        """Input items pulled at a time (None: adapted to the slowest piper)."""
+        return self._stride
+
+    @stride.setter
+    def stride(self, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise PlumberError(f"stride must be an int >= 1 or None (got {value!r})")
+        self._stride = value
+
     # -- observation -----------------------------------------------------------
     @property
     def state(self) -> str:

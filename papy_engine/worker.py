@@ -73,6 +73,10 @@ class Worker:
             return tuple(kind() for _ in range(n))
         if single and n == 1 and isinstance(value, (tuple, list) if kind is tuple else dict):
             return (kind(value),)
+        if not isinstance(value, (tuple, list)):
+            want = "a tuple of extra arguments" if kind is tuple else "a dict of keywords"
+            raise PapyError(f"Worker {what} must be {want}, or a list with one per function "
+                            f"(got {value!r} that is a {type(value).__name__})")
         value = tuple(value)
         if len(value) != n:
             raise PapyError(f"Worker {what} must give one {kind.__name__} per function: "

@@ -82,6 +82,17 @@ def test_two_inputs_in_get_inputs_order():
     assert p.results["add"] == [(x + 1) + (y * 2) for x, y in zip(range(10), range(100, 110))]
 
 
+@pytest.mark.parametrize("stride", [-1, 0, 2.5, "x", True])
+def test_a_bad_stride_is_refused_when_it_is_set(stride):
+    # It was taken, and the run then failed deep inside the engine (islice).
+    with pytest.raises(PlumberError, match="stride must be an int >= 1 or None"):
+        Plumber(stride=stride)
+    p = Plumber()
+    with pytest.raises(PlumberError, match="stride must be an int >= 1 or None"):
+        p.stride = stride
+    assert p.stride is None
+
+
 def test_wrong_number_of_inputs_is_refused():
     p = Plumber()
     p.add_piper(Piper(inc))

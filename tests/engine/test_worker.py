@@ -47,6 +47,13 @@ def test_mismatched_args_are_refused_with_counts():
         Worker((add, 3))
 
 
+@pytest.mark.parametrize("kw", [{"args": 5}, {"kwargs": 5}, {"args": "ab"}])
+def test_args_or_kwargs_of_the_wrong_kind_are_refused_clearly(kw):
+    # args=5 raised a bare "TypeError: 'int' object is not iterable".
+    with pytest.raises(PapyError, match=r"Worker (args|kwargs) must be a (tuple|dict)"):
+        Worker(lambda inbox: inbox, **kw)
+
+
 def test_exception_becomes_placeholder_with_traceback():
     r = Worker((add, boom))((1,))
     assert isinstance(r, WorkerError) and is_placeholder(r)
