@@ -338,10 +338,13 @@ class PoolManager:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.lock:
+            task.note_consumer(time.perf_counter())
+            most = self.limits.take_size(task)
             while True:
                 # joined batches, unless the user fixed what a task may hold:
                 # taken results no longer count against its buffer
-                got = task.take(0 if self.limits.fixed else MERGE_ITEMS)
+                got = task.take(0 if self.limits.fixed else MERGE_ITEMS, most,
+                                time.perf_counter())
                 if got is not None:
                     self._room_for(task)
                     break

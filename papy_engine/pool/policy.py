@@ -10,6 +10,14 @@ most twice what has completed (ten times on Dask slots, whose round trip
 costs ten local ones), so a few fast first items do not license thousands
 of slow ones.
 
+The consumer's pace counts as well, measured between its takes (see
+``records.Task.note_consumer``): it takes about TARGET_TAKE_S of its own
+work at a time, one result at first; until its pace is known the slow start
+counts what it is done with, and once known a task faster than its consumer
+holds about TARGET_INFLIGHT_S of the consumer's work -- a fast piper before a
+slow one no longer runs thousands of items ahead, all of which pause and
+stop would wait for.
+
 Chunks aim at a slot's target of measured work per message (about 10 ms
 for local workers), capped in items and bytes: a chunk sent fits a pipe
 (1 MiB), so the dispatcher never waits to write one; a reply may be twice
@@ -24,6 +32,7 @@ These functions are called under the pool manager's lock.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from ..errors import IMapError
@@ -39,6 +48,8 @@ MAX_CHUNK_BYTES = 1 * 2**20      # pickled bytes per chunk sent: it fits a widen
 MAX_REPLY_BYTES = 2 * 2**20      # pickled bytes per reply: see chunk_size
 MAX_CHUNK_ITEMS = 4096           # more per message gains nothing, and pipelines worse
 MAX_OUTSTANDING = 2              # chunks per slot: one running, one waiting
+TARGET_TAKE_S = 0.05             # a consumer takes about this much of its own work at once
+CONSUMER_TRUST_S = 0.01          # measured consumer time before its pace holds the input
 
 
 class Limits:
@@ -78,8 +89,34 @@ class Limits:
         want = int(n * TARGET_INFLIGHT_S / max(task.cost, 1e-9))
         if task.item_bytes:  # large items: bound the bytes in flight as well
             want = min(want, int(MAX_INFLIGHT_BYTES / task.item_bytes))
-        want = min(want, max(4 * n, self.slow_start(task.done)))
+        pace, seen = task.consumer_pace(time.perf_counter())
+        # the slow start counts what the consumer is done with, too, until its
+        # pace is known: a slow consumer then holds back a fast producer at once
+        done = task.done if seen >= CONSUMER_TRUST_S else min(task.done, task.digested())
+        want = min(want, max(4 * n, self.slow_start(done)))
+        if pace and seen >= CONSUMER_TRUST_S:
+            # a slower consumer holds what is in flight to its own pace: what
+            # it does in TARGET_INFLIGHT_S, and one item per worker
+            want = min(want, n + int(TARGET_INFLIGHT_S / pace))
+            return max(1, min(task.budget, want))
         return max(min(task.budget, 4 * n), min(task.budget, want))
+
+    def take_size(self, task: Task) -> int | None:
+        """The most results a consumer takes next (None: all that are in).
+
+        About TARGET_TAKE_S of its own measured work, and at most twice its
+        last take (one at first): a serial piper slower than its producer
+        then works in short batches, which keeps pause and stop prompt and
+        tells the pool its pace after its first item.  Not with a fixed
+        stride or buffer, which say what a task may hold.
+        """
+        if self.fixed:
+            return None
+        cap = 2 * task.take_cap if task.take_cap else 1
+        if task.consumer_cost:
+            cap = min(cap, max(1, int(TARGET_TAKE_S / task.consumer_cost)))
+        task.take_cap = cap
+        return cap
 
     def slow_start(self, done: int) -> int:
         """Items ``done`` items license: twice as many per round trip, and as many

@@ -72,6 +72,12 @@ class Task:
     _cost_items: int = 0            # what the estimate counts for (note_cost)
     in_bytes: float = 0.0           # pickled bytes per item sent (a moving average)
     out_bytes: float = 0.0          # ... per result
+    # the consumer's pace: the time between two takes went on the first one's items
+    consumer_cost: float | None = None   # seconds per item (moving average, by items)
+    consumer_s: float = 0.0         # seconds of the consumer's the estimate stands on
+    take_cap: int = 0               # the most the last take could hold (see policy)
+    _consumer_items: int = 0        # what the consumer estimate counts for
+    _taken: tuple[float, int] = (0.0, 0)   # (when, items) of the last take
     # results
     results: dict[int, tuple[list, int, str]] = field(default_factory=dict)
     #   start -> (results, n items, printed output)
@@ -111,6 +117,17 @@ class Task:
         self.cost = (self.cost * w + busy) / (w + n)
         self._cost_items = w + n
 
+    def _split(self, results: list, n: int, start: int, m: int) -> list:
+        """Store back all but the first ``m`` of the ``n`` evaluations from
+        ``start``; return the first ``m``'s results."""
+        k = m * self.mode[2]   # each evaluation left as ``produce`` results
+        first, rest = results[:k], results[k:]
+        if self.ordered:
+            self.results[start + m] = (rest, n - m, "")
+        else:
+            self.arrived.appendleft((rest, n - m, "", start + m))
+        return first
+
     def note_bytes(self, side: str, size: float) -> None:
         """Fold a chunk's pickled bytes per item, ``side`` "in" or "out", into
         its moving average."""
@@ -132,12 +149,38 @@ class Task:
             self.arrived.append((results, n, output, start))
         self.done += n
 
-    def take(self, join: int = 0) -> Batch | None:
+    def note_consumer(self, now: float) -> None:
+        """The consumer is back for more: the time since its last take went on
+        that take's items (weighted by items, as :meth:`note_cost`)."""
+        when, items = self._taken
+        if not items:
+            return
+        spent, self._taken = max(0.0, now - when), (0.0, 0)
+        self.consumer_s += spent
+        w = min(self._consumer_items, items) if self.consumer_cost is not None else 0
+        self.consumer_cost = ((self.consumer_cost or 0.0) * w + spent) / (w + items)
+        self._consumer_items = w + items
+
+    def consumer_pace(self, now: float) -> tuple[float, float]:
+        """``(seconds per item, seconds observed)`` of the consumer: measured,
+        and while it works on a take, at least the time it has spent on it."""
+        when, items = self._taken
+        pace, seen = self.consumer_cost or 0.0, self.consumer_s
+        if items:
+            pace, seen = max(pace, (now - when) / items), seen + now - when
+        return pace, seen
+
+    def digested(self) -> int:
+        """Items whose results the consumer took and is done with (back for more)."""
+        return self.consumed - self._taken[1]
+
+    def take(self, join: int = 0, most: int | None = None, now: float = 0.0) -> Batch | None:
         """The next batch of results, in order (or as they came), or None.
 
         In order, the batch joins the chunks that follow it and are already
         in while it holds at most ``join`` items: the batch a serial piper
-        takes then holds what is ready, not one worker's chunk.
+        takes then holds what is ready, not one worker's chunk.  ``most``
+        caps it, splitting a stored chunk (see ``policy.Limits.take_size``).
         """
         if self.ordered:
             start = self.next_out
@@ -145,9 +188,12 @@ class Task:
             if got is None:
                 return None
             results, n, output = got
+            if most is not None and n > most:
+                results, n = self._split(results, n, start, most), most
             self.next_out += n
             # join the next chunks already in: every batch costs its consumer
             # (a serial piper) a hand-over, whatever its size
+            join = join if most is None else min(join, most)
             while (nxt := self.results.get(self.next_out)) and n + nxt[1] <= join:
                 del self.results[self.next_out]
                 results = _joined(results, nxt[0])
@@ -156,6 +202,9 @@ class Task:
             if not self.arrived:
                 return None
             results, n, output, start = self.arrived.popleft()
+            if most is not None and n > most:
+                results, n = self._split(results, n, start, most), most
+        self._taken = (now, n)
         self.held -= n
         self.consumed += n
         return Batch(results, output, start)

@@ -354,6 +354,36 @@ def test_an_input_that_raises_ends_the_other_inputs_as_stop_does():
         assert r == (k, k) or (is_placeholder(r) and r.exc_type == "MissingInput"), (k, r)
 
 
+def slow10ms(inbox):
+    time.sleep(0.01)
+    return inbox[0]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("downstream", ["serial", "another pool"])
+def test_a_slow_piper_holds_back_a_fast_parallel_one_before_it(downstream):
+    # The fast piper ran 16,000 items ahead of the slow one, all of which
+    # stop() then had to wait for: minutes (pause() too).
+    pulled = []
+
+    def endless():
+        for i in itertools.count():
+            pulled.append(i)
+            yield i
+    slow = Piper(slow10ms, name="slow", track=True,
+                 parallel=IMap(worker_num=2) if downstream == "another pool" else False)
+    p = Plumber()
+    p.add_pipe((Piper(ident, parallel=IMap(worker_num=2), name="fast"), slow))
+    p.start([endless()])
+    p.run()
+    assert wait_until(lambda: p.stats["pipers"]["slow"]["out"] >= 30, 30)
+    p.stop()
+    assert p.state == "stopped"
+    # about 0.5 s of the slow piper's work in flight (50-100 items), not 16,000
+    assert len(pulled) < 2000, len(pulled)
+    assert p.results["slow"] == list(range(len(pulled)))   # every pulled item left
+
+
 def fast_then_slow(inbox):
     if inbox[0] >= 8:
         time.sleep(0.2)

@@ -82,7 +82,7 @@ def test_a_dask_slot_s_slow_start_grows_by_its_round_trip():
     from papy_engine.pool.policy import Limits
     from papy_engine.pool.records import Task
     task = Task(0, "t", None, b"", None, budget=10**6)
-    task.cost, task.done = 0.005, 8
+    task.cost, task.done, task.consumed = 0.005, 8, 8   # done, and taken by the consumer
     local, dask = Limits(None, None), Limits(None, None)
     dask.chunk_s = 0.1
     assert local.limit(task, 4) == 16          # max(4n, 2 * done)
@@ -133,6 +133,7 @@ def test_a_feeder_is_woken_only_once_it_may_pull():
     task.cost = 1e-5
     task.done = task.consumed = task.next_out = 100_000
     task.pulled, task.held = 106_000, 6_000
+    task.take_cap = 4096                           # a consumer past its slow start
     assert not mgr.may_pull(task)                  # 6 chunks busy
 
     mgr.store(task, 100_000, list(range(1000)), 1000, [], 0.01)
@@ -190,10 +191,47 @@ def test_with_a_fixed_buffer_a_batch_taken_is_one_chunk():
         mgr.tasks.append(task)
         mgr.limits.set_budgets(mgr.tasks, "p")
         task.pulled = task.held = 20
+        task.take_cap = 4096   # a consumer past its slow start (see the next test)
         mgr.store(task, 0, list(range(10)), 10, [], 0.01)
         mgr.store(task, 10, list(range(10, 20)), 10, [], 0.01)
         got = [len(mgr.take(task, timeout=1).results) for _ in sizes]
         assert got == sizes and task.consumed == 20
+
+
+def test_a_consumer_starts_with_one_result_and_doubles_up_to_its_pace():
+    """A consumer's takes start at one result and at most double, up to about
+    TARGET_TAKE_S of its own measured work; a stored chunk is split for it
+    and the rest stays in order."""
+    from papy_engine.pool.manager import PoolManager
+    from papy_engine.pool.policy import TARGET_TAKE_S, Limits
+    from papy_engine.pool.records import Task
+    mgr = PoolManager("p", Limits(None, None), retries=0)
+    task = Task(0, "t", None, b"", None)
+    mgr.tasks.append(task)
+    mgr.limits.set_budgets(mgr.tasks, "p")
+    task.pulled = task.held = 100
+    mgr.store(task, 0, list(range(100)), 100, [], 0.01)
+    got = [mgr.take(task, timeout=1).results for _ in range(4)]
+    assert [len(g) for g in got] == [1, 2, 4, 8]
+    assert sum(got, []) == list(range(15)) and task.next_out == 15
+    task.consumer_cost = TARGET_TAKE_S / 3    # measured: three results per take
+    assert mgr.limits.take_size(task) == 3
+
+
+def test_a_slow_consumer_holds_a_fast_producer_to_its_own_pace():
+    """Until the consumer's pace is known the slow start counts what it is
+    done with; once known, what is held is about TARGET_INFLIGHT_S of it."""
+    from papy_engine.pool.policy import TARGET_INFLIGHT_S, Limits
+    from papy_engine.pool.records import Task
+    limits = Limits(None, None)
+    task = Task(0, "t", None, b"", None, budget=10**6)
+    task.cost, task.done = 1e-6, 50_000            # fast items, many done
+    assert limits.limit(task, 2) == 8              # nothing consumed yet: 4n
+    task.consumed, task.consumer_cost, task.consumer_s = 40, 0.01, 0.02   # 10 ms each
+    assert limits.limit(task, 2) == 2 + int(TARGET_INFLIGHT_S / 0.01)
+    task.consumer_cost = 1e-7                      # a consumer faster than the pool
+    task.consumed = 50_000
+    assert limits.limit(task, 2) == 100_000        # the slow start: twice what is done
 
 
 def test_a_cold_first_chunk_does_not_hold_the_cost_estimate_up():
