@@ -53,7 +53,11 @@ def highlight(text: tk.Text, start: str, end: str, lexer=PYTHON) -> None:
 
 
 class CodeText(tk.Text):
-    """A Text with Python highlighting, 4-space tabs and auto-indent."""
+    """A Text with Python highlighting, 4-space tabs and auto-indent.
+
+    BackSpace in a line's leading spaces removes one level (to the previous
+    multiple of four), as Tab adds one; Ctrl+A selects all of the text.
+    """
 
     def __init__(self, master: tk.Misc, **kw) -> None:
         kw.setdefault("font", MONO)
@@ -66,6 +70,8 @@ class CodeText(tk.Text):
         self.bind("<KeyRelease>", lambda e: self.schedule())
         self.bind("<Tab>", self._on_tab)
         self.bind("<Return>", self._on_return)
+        self.bind("<BackSpace>", self._on_backspace)
+        self.bind("<Control-a>", self._select_all)
 
     def set(self, source: str) -> None:
         self.delete("1.0", "end")
@@ -86,6 +92,21 @@ class CodeText(tk.Text):
 
     def _on_tab(self, _event) -> str:
         self.insert("insert", "    ")
+        return "break"
+
+    def _on_backspace(self, _event) -> str | None:
+        if self.tag_ranges("sel"):
+            return None   # Tk deletes the selection
+        before = self.get("insert linestart", "insert")
+        if not before or before.strip(" "):
+            return None   # not in the indentation: one character, as usual
+        keep = (len(before) - 1) // 4 * 4
+        self.delete(f"insert linestart + {keep} chars", "insert")
+        return "break"
+
+    def _select_all(self, _event) -> str:
+        self.tag_add("sel", "1.0", "end-1c")
+        self.mark_set("insert", "end-1c")
         return "break"
 
     def _on_return(self, _event) -> str:
