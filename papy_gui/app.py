@@ -155,7 +155,9 @@ class App:
         self._sash_bind = hpane.bind("<Configure>", self._on_first_layout, add=True)
         self.bottom = ttk.Notebook(vpane)
         vpane.add(self.bottom, weight=1)
-        self.console = ConsoleView(self.bottom, self.namespace, self.nodes.add_function)
+        self.console = ConsoleView(self.bottom, self.namespace, self.nodes.add_function,
+                                   lambda: self.message("left the debugger: the console is "
+                                                        "back at its >>> prompt"))
         self.script_view = ScriptView(self.bottom, self.doc, self.message,
                                       lambda: doc_files.render(self.doc))
         self.script_view.on_pending = lambda on: self.bottom.tab(

@@ -67,10 +67,12 @@ def _remember_source(filename: str, source: str) -> None:
 
 class ConsoleView(ttk.Frame):
     def __init__(self, master: tk.Misc, namespace: dict,
-                 add_node: Callable[[str, str], object] | None = None) -> None:
+                 add_node: Callable[[str, str], object] | None = None,
+                 debug_ended: Callable[[], object] | None = None) -> None:
         super().__init__(master)
         self.namespace = namespace
         self.add_node = add_node
+        self.debug_ended = debug_ended   # called once a debug session is over
         self.sources: dict[str, str] = {}
         self.history: list[str] = []
         self._hist_pos = 0
@@ -217,6 +219,8 @@ class ConsoleView(ttk.Frame):
         if done:
             self.session = None
             self._prompt(">>> ")
+            if self.debug_ended is not None:
+                self.debug_ended()
 
     def close(self) -> None:
         """End a debug session (the window closes)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guitools import build, ended, pump
+from guitools import build, ended, pump, status
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
 
@@ -87,6 +87,7 @@ def test_debug_in_console_steps_into_the_exact_failure_and_q_leaves(fresh):
     assert pump(app.root, lambda: con.session is None and shown().endswith(">>> "), 10), \
         shown()[-300:]
     assert "(left the debugger)" in shown()
+    assert status(app).startswith("left the debugger")   # not "debugging item 3" still
     con.set_input("inbox")  # ...the console's own prompt does
     con.text.event_generate("<Return>")
     app.root.update()
