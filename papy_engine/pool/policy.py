@@ -115,7 +115,6 @@ class Limits:
         cap = 2 * task.take_cap if task.take_cap else 1
         if task.consumer_cost:
             cap = min(cap, max(1, int(TARGET_TAKE_S / task.consumer_cost)))
-        task.take_cap = cap
         return cap
 
     def slow_start(self, done: int) -> int:

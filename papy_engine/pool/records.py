@@ -75,7 +75,7 @@ class Task:
     # the consumer's pace: the time between two takes went on the first one's items
     consumer_cost: float | None = None   # seconds per item (moving average, by items)
     consumer_s: float = 0.0         # seconds of the consumer's the estimate stands on
-    take_cap: int = 0               # the most the last take could hold (see policy)
+    take_cap: int = 0               # the most the last take could hold (policy.take_size)
     _consumer_items: int = 0        # what the consumer estimate counts for
     _taken: tuple[float, int] = (0.0, 0)   # (when, items) of the last take
     # results
@@ -205,6 +205,8 @@ class Task:
             if most is not None and n > most:
                 results, n = self._split(results, n, start, most), most
         self._taken = (now, n)
+        if most is not None:
+            self.take_cap = most
         self.held -= n
         self.consumed += n
         return Batch(results, output, start)
